@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -9,49 +11,156 @@ import (
 
 // Config sizes an [Aggregator].
 type Config struct {
-	ProcessCapacity int           // resident entries in the process table
-	PathCapacity    int           // resident entries in the path table
-	TopK            int           // entries ranked in each snapshot table
-	HalfLife        time.Duration // half-life of the decayed rate entries are ranked by
+	// ProcessCapacity and PathCapacity bound the resident entries of the
+	// process table (keyed by executable path) and the path table (keyed by
+	// target path). Memory depends on them, not on the input.
+	ProcessCapacity int
+	PathCapacity    int
+	// TopK is how many entries of each table a Snapshot ranks.
+	TopK int
+	// HalfLife is the half-life of the decayed event rate entries are
+	// ranked by: a new heavy writer outranks an old one within about one
+	// half-life, whatever the old one's total. Zero means DefaultHalfLife.
+	HalfLife time.Duration
+	// OnEvict, if set, is called with a copy of every evicted entry and the
+	// name of its table, after the aggregator's lock is released, from the
+	// goroutine that called Observe.
+	OnEvict func(table string, e Entry)
 }
 
-// Aggregator folds events into a process table and a path table.
-// TEMPORARY STUB: the real engine replaces this file.
+// DefaultHalfLife is the rank half-life used when Config.HalfLife is zero.
+const DefaultHalfLife = 5 * time.Second
+
+// Aggregator folds events into a process table and a path table. It is
+// safe for one goroutine to call Observe while others call Snapshot and Tick.
 type Aggregator struct {
-	mu  sync.Mutex
-	now time.Time
-	s   Snapshot
+	mu        sync.Mutex
+	procs     *table
+	paths     *table
+	clock     clock
+	start     time.Time     // New's time, with its monotonic reading
+	elapsed   time.Duration // since start, as of the last Tick; never decreases
+	landmark  time.Duration // elapsed time at which an event weighs 1 in generation clock.gen
+	halfLife  time.Duration
+	rateScale float64 // converts a decayed count into events per second
+	observed  Counts
+	bytes     uint64
+	invalid   uint64
+	onEvict   func(table string, e Entry)
 }
 
-// New returns an empty aggregator.
+// New returns an empty aggregator, or an error if cfg is out of range.
 func New(cfg Config) (*Aggregator, error) {
-	a := &Aggregator{now: time.Now()}
-	a.s.Processes = TableSnapshot{Name: "process", Capacity: cfg.ProcessCapacity}
-	a.s.Paths = TableSnapshot{Name: "path", Capacity: cfg.PathCapacity}
-	return a, nil
+	if cfg.ProcessCapacity < 1 {
+		return nil, fmt.Errorf("aggregate: process capacity must be at least 1, got %d", cfg.ProcessCapacity)
+	}
+	if cfg.PathCapacity < 1 {
+		return nil, fmt.Errorf("aggregate: path capacity must be at least 1, got %d", cfg.PathCapacity)
+	}
+	if cfg.TopK < 0 {
+		return nil, fmt.Errorf("aggregate: top-k must not be negative, got %d", cfg.TopK)
+	}
+	if cfg.HalfLife < 0 {
+		return nil, fmt.Errorf("aggregate: rank half-life must not be negative, got %s", cfg.HalfLife)
+	}
+	if cfg.HalfLife == 0 {
+		cfg.HalfLife = DefaultHalfLife
+	}
+	start := time.Now()
+	return &Aggregator{
+		procs:     newTable("process", cfg.ProcessCapacity, cfg.TopK),
+		paths:     newTable("path", cfg.PathCapacity, cfg.TopK),
+		clock:     clock{now: start.UnixNano(), weight: 1},
+		start:     start,
+		halfLife:  cfg.HalfLife,
+		rateScale: math.Ln2 / cfg.HalfLife.Seconds(),
+		onEvict:   cfg.OnEvict,
+	}, nil
 }
 
-// Observe folds one event. It implements [es.Sink].
+// Observe folds one event into both tables. It implements [es.Sink]: it
+// does not keep ev, and allocates only when a table admits a new key.
 func (a *Aggregator) Observe(ev *es.Event) {
+	if ev.Kind >= es.NumKinds {
+		a.mu.Lock()
+		a.invalid++
+		a.mu.Unlock()
+		return
+	}
 	a.mu.Lock()
-	a.s.Observed[ev.Kind]++
-	a.s.Processes.Other[ev.Kind]++
-	a.s.Paths.Other[ev.Kind]++
-	a.mu.Unlock()
+	a.observed[ev.Kind]++
+	a.bytes += ev.Bytes
+	a.procs.observe(ev.Executable, ev, &a.clock)
+	a.paths.observe(ev.Path, ev, &a.clock)
+	if a.procs.evicted == nil && a.paths.evicted == nil {
+		a.mu.Unlock()
+		return
+	}
+	a.reportEvictions()
 }
 
-// Tick advances the aggregator's clock.
+// reportEvictions is Observe's slow path: it copies the evicted entries,
+// unlocks, and only then calls the hook, so the hook may call back in.
+func (a *Aggregator) reportEvictions() {
+	var evicted [2]Entry
+	var names [2]string
+	n := 0
+	for _, t := range [2]*table{a.procs, a.paths} {
+		if t.evicted != nil {
+			if a.onEvict != nil {
+				evicted[n], names[n] = t.evicted.export(&a.clock, a.rateScale), t.name
+				n++
+			}
+			t.evicted = nil
+		}
+	}
+	a.mu.Unlock()
+	for i := range n {
+		a.onEvict(names[i], evicted[i])
+	}
+}
+
+// Tick advances the aggregator's clock to now. The agent calls it a few
+// times a second; entries' first/last-seen times have its resolution, and
+// events weigh by the time of the last Tick. Decay follows now's monotonic
+// reading when it has one, so a wall-clock step does not disturb ranking;
+// time that appears to run backwards leaves the weights as they are.
 func (a *Aggregator) Tick(now time.Time) {
 	a.mu.Lock()
-	a.now = now
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	a.clock.now = now.UnixNano()
+	elapsed := now.Sub(a.start)
+	if elapsed <= a.elapsed {
+		return
+	}
+	a.elapsed = elapsed
+	// An event at elapsed time t weighs 2^((t-landmark)/halfLife): later
+	// events weigh more, which is exponential decay of the older ones
+	// without touching them. When the weight nears float range, move the
+	// landmark on and start a new generation; scores catch up lazily
+	// (rescale), heap members at once (renormalise).
+	exp := float64(elapsed-a.landmark) / float64(a.halfLife)
+	for exp >= renormShift {
+		a.landmark += renormShift * a.halfLife
+		exp -= renormShift
+		a.clock.gen++
+	}
+	a.clock.weight = math.Exp2(exp)
+	a.procs.renormalise(&a.clock)
+	a.paths.renormalise(&a.clock)
 }
 
-// Snapshot returns a consistent copy of the current state.
+// Snapshot returns a consistent copy of the counters and the top entries.
+// It holds the lock for a time proportional to TopK, not to the table size.
 func (a *Aggregator) Snapshot() Snapshot {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := a.s
-	s.Time = a.now
-	return s
+	return Snapshot{
+		Time:      time.Unix(0, a.clock.now),
+		Observed:  a.observed,
+		Bytes:     a.bytes,
+		Invalid:   a.invalid,
+		Processes: a.procs.snapshot(&a.clock, a.rateScale),
+		Paths:     a.paths.snapshot(&a.clock, a.rateScale),
+	}
 }

@@ -10,7 +10,7 @@ import (
 type Counts [es.NumKinds]uint64
 
 // Sum returns the total over all kinds.
-func (c *Counts) Sum() uint64 {
+func (c Counts) Sum() uint64 {
 	var n uint64
 	for _, v := range c {
 		n += v
@@ -68,6 +68,9 @@ type Snapshot struct {
 	// Observed counts every event folded, per kind; Bytes their bytes.
 	Observed Counts
 	Bytes    uint64
+	// Invalid counts events whose kind was out of range (a source bug):
+	// they are not folded, and not in Observed.
+	Invalid uint64
 	// Processes and Paths are the two tables.
 	Processes TableSnapshot
 	Paths     TableSnapshot

@@ -1,0 +1,221 @@
+package aggregate
+
+import (
+	"hash/maphash"
+	"math"
+	"sort"
+	"time"
+	"unsafe"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/estally/estally/es"
+)
+
+// entry is one resident key's counters.
+type entry struct {
+	key       string
+	counts    Counts
+	bytes     uint64
+	first     int64 // unix nanoseconds, at the aggregator clock's resolution
+	last      int64
+	score     float64 // forward-decayed event weight, valid for generation gen
+	gen       uint32
+	heapIdx   int32 // position in the table's topHeap, or -1
+	pid       int32
+	signingID string
+	teamID    string
+}
+
+// clock is the aggregator's view of time, shared by both tables of one fold.
+type clock struct {
+	now    int64   // unix nanoseconds of the last Tick
+	weight float64 // what one event adds to a score now
+	gen    uint32  // renormalisation generation; scores of older ones shrink by renormShift per step
+}
+
+// renormShift is log2 of the factor scores are divided by when the event
+// weight grows past 2^renormShift, which keeps scores finite forever.
+const renormShift = 64
+
+// table is a bounded, single-goroutine map from key to counters: the core
+// that Aggregator wraps with a lock. Resident entries live in a
+// golang-lru simplelru (recency order) and the top-k by decayed score in a
+// heap. The counts of keys that are evicted or never admitted move to other,
+// so for every kind resident+other equals what the table observed.
+type table struct {
+	name     string
+	capacity int
+	lru      *simplelru.LRU[string, *entry]
+	door     *doorkeeper
+	top      topHeap
+	seed     maphash.Seed
+
+	resident  Counts
+	other     Counts
+	evictions uint64
+	rejected  uint64
+
+	// evicted holds the entry evicted by the current observe, for the
+	// aggregator to report after unlocking; nil when none was.
+	evicted *entry
+}
+
+func newTable(name string, capacity, topK int) *table {
+	// The LRU is sized one above capacity: eviction is table.evictOne's
+	// decision (it protects hot keys), never a side effect of Add.
+	lru, _ := simplelru.NewLRU[string, *entry](capacity+1, nil)
+	return &table{
+		name:     name,
+		capacity: capacity,
+		lru:      lru,
+		door:     newDoorkeeper(capacity),
+		top:      topHeap{k: topK, items: make([]*entry, 0, topK)},
+		seed:     maphash.MakeSeed(),
+	}
+}
+
+// observe folds ev under key. It allocates only when it admits a new key.
+func (t *table) observe(key []byte, ev *es.Event, c *clock) {
+	e, ok := t.lru.Get(unsafeString(key))
+	if !ok {
+		if e = t.admit(key, c); e == nil {
+			t.other[ev.Kind]++
+			t.rejected++
+			return
+		}
+	}
+	e.counts[ev.Kind]++
+	t.resident[ev.Kind]++
+	e.bytes += ev.Bytes
+	e.last = c.now
+	if e.pid != ev.PID {
+		e.pid = ev.PID
+		e.signingID = reuseString(e.signingID, ev.SigningID)
+		e.teamID = reuseString(e.teamID, ev.TeamID)
+	}
+	if e.gen != c.gen {
+		e.score = rescale(e.score, c.gen-e.gen)
+		e.gen = c.gen
+	}
+	e.score += c.weight
+	t.top.touched(e)
+}
+
+// admit makes room for key and returns its new entry, or nil when the table
+// is full and the key has not been seen before (see doorkeeper).
+func (t *table) admit(key []byte, c *clock) *entry {
+	if t.lru.Len() >= t.capacity {
+		if !t.door.seen(maphash.Bytes(t.seed, key)) || !t.evictOne() {
+			return nil
+		}
+	}
+	e := &entry{key: string(key), first: c.now, pid: -1, heapIdx: -1, gen: c.gen}
+	t.lru.Add(e.key, e)
+	return e
+}
+
+// evictOne evicts the least recently used entry that is not in the top-k
+// heap, moving its counts to other. Hot keys are not evicted: a heap member
+// found at the old end is refreshed instead. When the table holds no more
+// than k entries every entry may be in the heap; then the oldest goes anyway.
+func (t *table) evictOne() bool {
+	for tries := 0; ; tries++ {
+		key, e, ok := t.lru.GetOldest()
+		if !ok {
+			return false
+		}
+		if e.heapIdx >= 0 {
+			if tries < t.top.k && t.lru.Len() > t.top.k {
+				t.lru.Get(key) // refresh: a hot key keeps its place
+				continue
+			}
+			t.top.remove(e)
+		}
+		t.lru.RemoveOldest()
+		for k, n := range e.counts {
+			t.resident[k] -= n
+			t.other[k] += n
+		}
+		t.evictions++
+		t.evicted = e
+		return true
+	}
+}
+
+// renormalise shrinks the scores of heap members to the clock's new
+// generation; other entries are rescaled when next touched. Dividing every
+// score by the same factor keeps their order, so the heap stays valid.
+func (t *table) renormalise(c *clock) {
+	for _, e := range t.top.items {
+		e.score = rescale(e.score, c.gen-e.gen)
+		e.gen = c.gen
+	}
+}
+
+// snapshot copies the table's counters and its top entries, ranked.
+func (t *table) snapshot(c *clock, rateScale float64) TableSnapshot {
+	s := TableSnapshot{
+		Name:      t.name,
+		Entries:   t.lru.Len(),
+		Capacity:  t.capacity,
+		Evictions: t.evictions,
+		Rejected:  t.rejected,
+		Resident:  t.resident,
+		Other:     t.other,
+		Top:       make([]Entry, len(t.top.items)),
+	}
+	for i, e := range t.top.items {
+		s.Top[i] = e.export(c, rateScale)
+	}
+	sort.Slice(s.Top, func(i, j int) bool {
+		if s.Top[i].Rate != s.Top[j].Rate {
+			return s.Top[i].Rate > s.Top[j].Rate
+		}
+		return s.Top[i].Key < s.Top[j].Key
+	})
+	return s
+}
+
+// export copies e for a snapshot. Its rate is the decayed event count at
+// the clock's current time, converted to events per second.
+func (e *entry) export(c *clock, rateScale float64) Entry {
+	score := rescale(e.score, c.gen-e.gen)
+	return Entry{
+		Key:       e.key,
+		PID:       e.pid,
+		SigningID: e.signingID,
+		TeamID:    e.teamID,
+		Counts:    e.counts,
+		Bytes:     e.bytes,
+		First:     time.Unix(0, e.first),
+		Last:      time.Unix(0, e.last),
+		Rate:      score / c.weight * rateScale,
+	}
+}
+
+func rescale(score float64, gens uint32) float64 {
+	if gens == 0 {
+		return score
+	}
+	if gens > 16 {
+		return 0
+	}
+	return math.Ldexp(score, -renormShift*int(gens))
+}
+
+// unsafeString views b as a string for a map lookup that does not keep it.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// reuseString returns old if it already holds b, else a copy of b.
+func reuseString(old string, b []byte) string {
+	if old == unsafeString(b) {
+		return old
+	}
+	return string(b)
+}
