@@ -126,6 +126,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 			Description: "File-activity telemetry agent: events folded into bounded per-process and per-path tables.",
 			Version:     cfg.Version,
 			Links:       links,
+			Profiling:   "false", // no pprof handlers here
 		})
 		if err != nil {
 			return nil, fmt.Errorf("exporter: server: landing page: %w", err)
