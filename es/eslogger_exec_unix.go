@@ -1,0 +1,81 @@
+//go:build darwin || linux || freebsd || netbsd || openbsd
+
+package es
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// runExec spawns eslogger and reads its standard output.
+//
+// eslogger suppresses the events of every process in its own process group
+// (eslogger(1)), so it is started in the agent's process group — set
+// explicitly with Setpgid — and the agent's own writes never reach the
+// fold. Stopping sends SIGTERM to the eslogger process alone, never to the
+// group, which holds the agent too.
+func (e *Eslogger) runExec(ctx context.Context, sink Sink) error {
+	cmd := exec.CommandContext(ctx, e.cfg.Path, EsloggerEvents...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: syscall.Getpgrp()}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	stderr := &tailBuffer{max: 4096}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("eslogger: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("eslogger: %s not found (eslogger ships with macOS 13 and later): %w", e.cfg.Path, err)
+		}
+		return fmt.Errorf("eslogger: start %s: %w", e.cfg.Path, err)
+	}
+	e.log.Info("started eslogger", "path", e.cfg.Path, "pid", cmd.Process.Pid)
+	e.seq.reset() // a new ES client: fresh sequences
+	e.stats.SetUp(true)
+	readErr := e.consume(stdout, sink)
+	e.stats.SetUp(false)
+	waitErr := cmd.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err := esloggerStderrError(stderr.String()); err != nil {
+		return fmt.Errorf("eslogger could not start: %w", err)
+	}
+	if readErr != nil {
+		return fmt.Errorf("eslogger: read output: %w", readErr)
+	}
+	if msg := stderr.String(); msg != "" {
+		return fmt.Errorf("eslogger exited (%v): %s", waitErr, msg)
+	}
+	if waitErr != nil {
+		return fmt.Errorf("eslogger exited: %w", waitErr)
+	}
+	return errors.New("eslogger exited unexpectedly without an error")
+}
+
+// ProbeEslogger reports whether eslogger can be spawned here: the binary
+// exists and the agent runs as root. Whether Full Disk Access is granted
+// shows only when eslogger runs.
+func ProbeEslogger(path string) error {
+	if path == "" {
+		path = DefaultEsloggerPath
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("eslogger: %w (eslogger ships with macOS 13 and later)", err)
+	}
+	if fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("eslogger: %s is not executable", path)
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("eslogger: %w", ErrESNotPrivileged)
+	}
+	return nil
+}
