@@ -77,7 +77,14 @@ func newTable(name string, capacity, topK int) *table {
 
 // observe folds ev under key. It allocates only when it admits a new key.
 func (t *table) observe(key []byte, ev *es.Event, c *clock) {
-	e, ok := t.lru.Get(unsafeString(key))
+	k := unsafeString(key)
+	e, ok := t.lru.Peek(k)
+	if ok && e.last != c.now {
+		// Recency is kept at the clock's resolution: a key moves to the
+		// front of the LRU once per tick, not on every event, which spares
+		// the hot path the list surgery and its cache misses.
+		t.lru.Get(k)
+	}
 	if !ok {
 		if e = t.admit(key, c); e == nil {
 			t.other[ev.Kind]++
