@@ -15,10 +15,10 @@ var ErrTooLarge = errors.New("summary exceeds the size cap even without top entr
 
 // Encode returns the JSON encoding of s, at most maxBytes long (not counting
 // a trailing newline, which it does not add). When the full summary would be
-// larger it cuts the top lists to the longest prefixes that fit (both lists
-// keep the same share of their entries), records the number cut in each
-// table's TopOmitted and sets Truncated; s is modified accordingly.
-// maxBytes <= 0 means no cap.
+// larger it keeps the longest prefix of each top list that fits (both lists
+// keep the same number of entries while both have some), records the number
+// cut in each table's TopOmitted and sets Truncated; s is modified
+// accordingly. maxBytes <= 0 means no cap.
 func Encode(s *Summary, maxBytes int) ([]byte, error) {
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -28,35 +28,49 @@ func Encode(s *Summary, maxBytes int) ([]byte, error) {
 		return b, nil
 	}
 	procs, paths := s.Processes.Top, s.Paths.Top
-	n := max(len(procs), len(paths))
-	// fits reports whether keeping the first k of each list fits.
-	try := func(k int) ([]byte, error) {
-		s.Processes.Top, s.Processes.TopOmitted = procs[:min(k, len(procs))], len(procs)-min(k, len(procs))
-		s.Paths.Top, s.Paths.TopOmitted = paths[:min(k, len(paths))], len(paths)-min(k, len(paths))
+	cut := func(k int) {
+		kp, kq := min(k, len(procs)), min(k, len(paths))
+		s.Processes.Top, s.Processes.TopOmitted = procs[:kp], len(procs)-kp
+		s.Paths.Top, s.Paths.TopOmitted = paths[:kq], len(paths)-kq
 		s.Truncated = true
-		return json.Marshal(s)
 	}
-	// Binary search for the largest k that fits: O(log n) encodings, off
-	// the hot path.
-	lo, hi := 0, n // invariant: k=lo fits or is 0; k=hi+1.. do not fit
-	var best []byte
-	for lo <= hi {
-		mid := (lo + hi) / 2
-		b, err := try(mid)
+	// The size of the summary without entries, with the widest TopOmitted
+	// values, plus the size of each entry and its comma: a bound on the
+	// encoded size for any k, computed with one encoding of each entry.
+	cut(0)
+	base, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode summary: %w", err)
+	}
+	size := len(base)
+	if size > maxBytes {
+		return nil, fmt.Errorf("encode summary of %d bytes with a cap of %d: %w", len(b), maxBytes, ErrTooLarge)
+	}
+	k := 0
+	for ; k < max(len(procs), len(paths)); k++ {
+		add := 0
+		for _, list := range [][]Item{procs, paths} {
+			if k < len(list) {
+				ib, err := json.Marshal(&list[k])
+				if err != nil {
+					return nil, fmt.Errorf("encode summary: %w", err)
+				}
+				add += len(ib) + 1
+			}
+		}
+		if size+add > maxBytes {
+			break
+		}
+		size += add
+	}
+	for ; ; k-- { // the bound is exact or an overestimate; loop for safety
+		cut(k)
+		b, err = json.Marshal(s)
 		if err != nil {
 			return nil, fmt.Errorf("encode summary: %w", err)
 		}
-		if len(b) <= maxBytes {
-			best, lo = b, mid+1
-		} else {
-			hi = mid - 1
+		if len(b) <= maxBytes || k == 0 {
+			return b, nil
 		}
 	}
-	if best == nil {
-		return nil, fmt.Errorf("encode summary of %d bytes with a cap of %d: %w", len(b), maxBytes, ErrTooLarge)
-	}
-	if _, err := try(lo - 1); err != nil { // leave s describing what was encoded
-		return nil, fmt.Errorf("encode summary: %w", err)
-	}
-	return best, nil
 }
