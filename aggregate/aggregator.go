@@ -151,16 +151,24 @@ func (a *Aggregator) Tick(now time.Time) {
 }
 
 // Snapshot returns a consistent copy of the counters and the top entries.
-// It holds the lock for a time proportional to TopK, not to the table size.
+// It holds the lock only to copy counters and TopK entries by value, so the
+// fold waits for a time proportional to TopK, never to the table size.
 func (a *Aggregator) Snapshot() Snapshot {
+	var procs, paths tableCopy
+	procs.top = make([]entry, 0, a.procs.top.k)
+	paths.top = make([]entry, 0, a.paths.top.k)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return Snapshot{
-		Time:      time.Unix(0, a.clock.now),
-		Observed:  a.observed,
-		Bytes:     a.bytes,
-		Invalid:   a.invalid,
-		Processes: a.procs.snapshot(&a.clock, a.rateScale),
-		Paths:     a.paths.snapshot(&a.clock, a.rateScale),
+	s := Snapshot{
+		Time:     time.Unix(0, a.clock.now),
+		Observed: a.observed,
+		Bytes:    a.bytes,
+		Invalid:  a.invalid,
 	}
+	clk := a.clock
+	a.procs.copyOut(&procs)
+	a.paths.copyOut(&paths)
+	a.mu.Unlock()
+	s.Processes = procs.rank(&clk, a.rateScale)
+	s.Paths = paths.rank(&clk, a.rateScale)
+	return s
 }

@@ -1,9 +1,11 @@
 package aggregate
 
 import (
+	"cmp"
 	"hash/maphash"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -160,9 +162,17 @@ func (t *table) renormalise(c *clock) {
 	}
 }
 
-// snapshot copies the table's counters and its top entries, ranked.
-func (t *table) snapshot(c *clock, rateScale float64) TableSnapshot {
-	s := TableSnapshot{
+// tableCopy is what a snapshot copies under the lock: counters and the
+// top entries by value. Ranking and conversion happen after unlocking.
+type tableCopy struct {
+	ts  TableSnapshot
+	top []entry
+}
+
+// copyOut copies the table's counters and top entries into dst, reusing
+// dst.top's storage.
+func (t *table) copyOut(dst *tableCopy) {
+	dst.ts = TableSnapshot{
 		Name:      t.name,
 		Entries:   t.lru.Len(),
 		Capacity:  t.capacity,
@@ -170,16 +180,26 @@ func (t *table) snapshot(c *clock, rateScale float64) TableSnapshot {
 		Rejected:  t.rejected,
 		Resident:  t.resident,
 		Other:     t.other,
-		Top:       make([]Entry, len(t.top.items)),
 	}
-	for i, e := range t.top.items {
-		s.Top[i] = e.export(c, rateScale)
+	dst.top = dst.top[:0]
+	for _, e := range t.top.items {
+		dst.top = append(dst.top, *e)
 	}
-	sort.Slice(s.Top, func(i, j int) bool {
-		if s.Top[i].Rate != s.Top[j].Rate {
-			return s.Top[i].Rate > s.Top[j].Rate
+}
+
+// rank turns a copy into a TableSnapshot with its top entries ranked by
+// rate, highest first.
+func (tc *tableCopy) rank(c *clock, rateScale float64) TableSnapshot {
+	s := tc.ts
+	s.Top = make([]Entry, len(tc.top))
+	for i := range tc.top {
+		s.Top[i] = tc.top[i].export(c, rateScale)
+	}
+	slices.SortFunc(s.Top, func(x, y Entry) int {
+		if c := cmp.Compare(y.Rate, x.Rate); c != 0 {
+			return c
 		}
-		return s.Top[i].Key < s.Top[j].Key
+		return strings.Compare(x.Key, y.Key)
 	})
 	return s
 }
