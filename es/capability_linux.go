@@ -1,0 +1,37 @@
+package es
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoCapSysAdmin says the process lacks CAP_SYS_ADMIN, which fanotify
+// filesystem marks need.
+var ErrNoCapSysAdmin = errors.New("CAP_SYS_ADMIN is missing from the effective capability set")
+
+// FanotifyProbe reports whether the fanotify source can run here: nil when
+// the process has CAP_SYS_ADMIN in its effective set, else an error wrapping
+// [ErrNoCapSysAdmin].
+func FanotifyProbe() error {
+	ok, err := hasEffectiveCap(unix.CAP_SYS_ADMIN)
+	if err != nil {
+		return fmt.Errorf("fanotify: reading capabilities: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("fanotify: %w", ErrNoCapSysAdmin)
+	}
+	return nil
+}
+
+// hasEffectiveCap reports whether capability c is in the calling thread's
+// effective set.
+func hasEffectiveCap(c int) (bool, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false, err
+	}
+	return data[c/32].Effective&(1<<(uint(c)%32)) != 0, nil
+}

@@ -1,0 +1,326 @@
+package es
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// requireFanotify skips when the process really lacks CAP_SYS_ADMIN, and
+// fails in CI, which runs as root: these tests must never skip there.
+func requireFanotify(t *testing.T) {
+	t.Helper()
+	if err := FanotifyProbe(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI must run the fanotify tests as root: %v", err)
+		}
+		t.Skipf("fanotify needs root: %v", err)
+	}
+}
+
+type fanSeen struct {
+	Kind Kind
+	PID  int32
+	Exe  string
+	Path string
+}
+
+// fanRecorder is a sink keeping copies of the events under one directory.
+type fanRecorder struct {
+	mu     sync.Mutex
+	prefix string
+	stale  bool // also keep events attributed to PathStale
+	evs    []fanSeen
+}
+
+func (r *fanRecorder) Observe(ev *Event) {
+	if !strings.HasPrefix(string(ev.Path), r.prefix) && (!r.stale || string(ev.Path) != PathStale) {
+		return
+	}
+	r.mu.Lock()
+	r.evs = append(r.evs, fanSeen{ev.Kind, ev.PID, string(ev.Executable), string(ev.Path)})
+	r.mu.Unlock()
+}
+
+func (r *fanRecorder) events() []fanSeen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]fanSeen(nil), r.evs...)
+}
+
+// waitFor polls until cond holds over the recorded events.
+func (r *fanRecorder) waitFor(t *testing.T, what string, cond func([]fanSeen) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond(r.events()) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	evs := r.events()
+	t.Fatalf("timed out waiting for %s; got %d events: %v", what, len(evs), evs[:min(len(evs), 30)])
+}
+
+func fanHas(evs []fanSeen, k Kind, exe, path string) bool {
+	for _, e := range evs {
+		if e.Kind == k && e.Path == path && (exe == "" || e.Exe == exe) {
+			return true
+		}
+	}
+	return false
+}
+
+// testDir returns a fresh directory on the root filesystem (marked by the
+// source) with symbolic links resolved, as the kernel reports paths.
+func fanTestDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// startSource opens a source and runs it until the test ends; the returned
+// function stops it and waits for Run to return.
+func startFanotify(t *testing.T, cfg FanotifyConfig, sink Sink) (*Fanotify, func()) {
+	t.Helper()
+	src, err := NewFanotify(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, sink) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return src, stop
+}
+
+func fanRealPath(t *testing.T, p string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Skipf("%s: %v", p, err)
+	}
+	return r
+}
+
+func fanRun(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+func TestFanotifyKindsAndAttribution(t *testing.T) {
+	requireFanotify(t)
+	dir := fanTestDir(t)
+	rec := &fanRecorder{prefix: dir + "/"}
+	startFanotify(t, FanotifyConfig{}, rec)
+
+	sh, touch, mv, trunc, rm := fanRealPath(t, "/bin/sh"), fanRealPath(t, "/usr/bin/touch"),
+		fanRealPath(t, "/bin/mv"), fanRealPath(t, "/usr/bin/truncate"), fanRealPath(t, "/bin/rm")
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	fanRun(t, "/bin/sh", "-c", "echo hello > "+a+"; echo more >> "+a)
+	fanRun(t, "/usr/bin/touch", c)
+	fanRun(t, "/bin/mv", a, b)
+	fanRun(t, "/usr/bin/truncate", "-s", "1", b)
+	fanRun(t, "/bin/rm", b)
+	// The test process's own writes are muted (the source mutes its pid).
+	if err := os.WriteFile(filepath.Join(dir, "self"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []struct {
+		kind      Kind
+		exe, path string
+	}{
+		{KindCreate, sh, a},
+		{KindWrite, sh, a},
+		{KindCloseModified, sh, a},
+		{KindCreate, touch, c},
+		{KindRename, mv, a},
+		{KindWrite, trunc, b}, // truncation is a FAN_MODIFY
+		{KindUnlink, rm, b},
+	}
+	rec.waitFor(t, "all kinds", func(evs []fanSeen) bool {
+		for _, w := range want {
+			if !fanHas(evs, w.kind, w.exe, w.path) {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(100 * time.Millisecond)
+	for _, e := range rec.events() {
+		if e.PID == int32(os.Getpid()) || strings.HasSuffix(e.Path, "/self") {
+			t.Errorf("own event reported: %+v", e)
+		}
+		if strings.HasPrefix(e.Exe, "<") {
+			t.Errorf("event without executable: %+v", e)
+		}
+	}
+}
+
+func TestFanotifyMutes(t *testing.T) {
+	requireFanotify(t)
+	dir := fanTestDir(t)
+	rec := &fanRecorder{prefix: dir + "/"}
+	quiet := filepath.Join(dir, "quiet")
+	if err := os.Mkdir(quiet, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := startFanotify(t, FanotifyConfig{Mute: MuteConfig{
+		Executables:  []string{fanRealPath(t, "/usr/bin/touch")},
+		PathPrefixes: []string{quiet},
+	}}, rec)
+	loud := filepath.Join(dir, "loud")
+	fanRun(t, "/usr/bin/touch", filepath.Join(dir, "touched"))
+	fanRun(t, "/bin/sh", "-c", "echo x > "+filepath.Join(quiet, "f")+"; echo x > "+loud)
+	if err := os.WriteFile(filepath.Join(dir, "self"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the unmuted write", func(evs []fanSeen) bool { return fanHas(evs, KindCloseModified, "", loud) })
+	time.Sleep(100 * time.Millisecond)
+	for _, e := range rec.events() {
+		if e.Path != loud {
+			t.Errorf("muted event reported: %+v", e)
+		}
+	}
+	if m := src.Stats().Snapshot().Muted; m < 5 {
+		t.Errorf("muted = %d, want at least the touch, quiet and self events (5)", m)
+	}
+}
+
+func TestFanotifyFDMode(t *testing.T) {
+	requireFanotify(t)
+	dir := fanTestDir(t)
+	rec := &fanRecorder{prefix: dir + "/"}
+	startFanotify(t, FanotifyConfig{Report: FanotifyReportFD}, rec)
+	f := filepath.Join(dir, "f")
+	sh := fanRealPath(t, "/bin/sh")
+	fanRun(t, "/bin/sh", "-c", "echo x > "+f)
+	rec.waitFor(t, "write and close", func(evs []fanSeen) bool {
+		return fanHas(evs, KindWrite, sh, f) && fanHas(evs, KindCloseModified, sh, f)
+	})
+}
+
+func TestFanotifyStaleDirectory(t *testing.T) {
+	requireFanotify(t)
+	dir := fanTestDir(t)
+	src, err := NewFanotify(FanotifyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events queue while the source is not reading; the directory is gone
+	// by the time they are read, so its handle is stale.
+	sub := filepath.Join(dir, "gone")
+	fanRun(t, "/bin/sh", "-c", "mkdir "+sub+" && echo x > "+sub+"/f && rm "+sub+"/f && rmdir "+sub)
+	rec := &fanRecorder{prefix: dir + "/", stale: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, rec) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for src.stale.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if src.stale.Load() == 0 {
+		t.Fatalf("no stale handle counted; %d events", len(rec.events()))
+	}
+	if !fanHas(rec.events(), KindCreate, "", PathStale) {
+		t.Errorf("create not attributed to %s", PathStale)
+	}
+}
+
+func TestFanotifyOverflowCounted(t *testing.T) {
+	requireFanotify(t)
+	limit := 16384
+	if b, err := os.ReadFile("/proc/sys/fs/fanotify/max_queued_events"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			limit = n
+		}
+	}
+	dir := fanTestDir(t)
+	src, err := NewFanotify(FanotifyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Distinct files do not merge: one more create than the queue holds
+	// (the writer is a child, since our own events are muted only after
+	// they were queued, and still take queue room — so they would do too).
+	script := "cd " + dir + " && i=0; while [ $i -lt " + strconv.Itoa(limit+1000) + " ]; do : > f$i; i=$((i+1)); done"
+	fanRun(t, "/bin/sh", "-c", script)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, SinkFunc(func(*Event) {})) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for src.Stats().Overflows.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := src.Stats().Overflows.Load(); n != 1 {
+		t.Errorf("overflows = %d, want 1 episode", n)
+	}
+}
+
+func TestFanotifyCleanShutdown(t *testing.T) {
+	requireFanotify(t)
+	before := runtime.NumGoroutine()
+	fdsBefore := fanCountFDs(t)
+	for range 3 {
+		src, stop := startFanotify(t, FanotifyConfig{}, SinkFunc(func(*Event) {}))
+		fanRun(t, "/usr/bin/touch", filepath.Join(fanTestDir(t), "x"))
+		time.Sleep(50 * time.Millisecond)
+		stop()
+		if src.Stats().Snapshot().Up {
+			t.Error("source still up after Run returned")
+		}
+		if err := src.Run(context.Background(), SinkFunc(func(*Event) {})); err == nil {
+			t.Error("second Run succeeded")
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("goroutines: %d before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+	if n := fanCountFDs(t); n > fdsBefore {
+		t.Errorf("open descriptors: %d before, %d after", fdsBefore, n)
+	}
+}
+
+func fanCountFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
