@@ -1,13 +1,48 @@
 package agent
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/estally/estally/summary"
 )
 
 // runSummary implements `estally summary`: print one summary from a running
-// daemon.
+// daemon, as a table or as the raw JSON line.
 func runSummary(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "estally summary: not implemented yet")
-	return 1
+	fs := flag.NewFlagSet("estally summary", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	socket := fs.String("socket", defaultSummarySocket(), "the daemon's summary socket (--summary.socket)")
+	asJSON := fs.Bool("json", false, "print the raw JSON summary")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "Usage: estally summary [flags]\n\nPrint one summary from a running daemon.\n\nFlags:\n")
+			printFlags(stdout, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "estally summary: %v\n", flagError(err))
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "estally summary: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	r, err := (&summary.Client{Path: *socket, Timeout: *timeout}).Get(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "estally summary: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		fmt.Fprintf(stdout, "%s\n", r.Raw)
+		return 0
+	}
+	io.WriteString(stdout, renderSummary(r.Summary))
+	return 0
 }

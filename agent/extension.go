@@ -42,5 +42,5 @@ type extensionEnv struct {
 
 // extensions lists the optional parts of `estally run`.
 func extensions() []extension {
-	return nil
+	return []extension{summaryExtension()}
 }

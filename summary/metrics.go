@@ -122,8 +122,10 @@ func (m *Metrics) Refused(transport string) {
 	m.Disconnected(transport, ReasonRefusedPeer)
 }
 
-func (m *Metrics) coalescedInc(transport string)        { m.coalesced.WithLabelValues(transport).Inc() }
-func (m *Metrics) subscribersAdd(transport string, d int) { m.subscribers.WithLabelValues(transport).Add(float64(d)) }
+func (m *Metrics) coalescedInc(transport string) { m.coalesced.WithLabelValues(transport).Inc() }
+func (m *Metrics) subscribersAdd(transport string, d int) {
+	m.subscribers.WithLabelValues(transport).Add(float64(d))
+}
 
 func (m *Metrics) builtOne(size int, truncated bool) {
 	m.built.Inc()

@@ -24,6 +24,8 @@ type PublisherConfig struct {
 	Interval time.Duration
 	// MaxBytes caps a summary's encoded size (default DefaultMaxBytes).
 	MaxBytes int
+	// TopK limits each top list (default: all the snapshot has).
+	TopK int
 	// Source is the aggregator; required.
 	Source Snapshotter
 	// Stats returns the sources' loss ledgers; nil means none.
@@ -85,7 +87,17 @@ func (p *Publisher) PublishOnce() *Message {
 	if p.cfg.Stats != nil {
 		stats = p.cfg.Stats()
 	}
-	s := p.builder.Build(p.cfg.Source.Snapshot(), stats)
+	now := time.Now()
+	snap := p.cfg.Source.Snapshot()
+	// The aggregator's clock is coarse (it ticks every 100 ms or so); the
+	// summary's time and the delta's duration use the wall clock, so that
+	// rates computed from deltas are exact.
+	snap.Time = now
+	if k := p.cfg.TopK; k > 0 {
+		snap.Processes.Top = snap.Processes.Top[:min(k, len(snap.Processes.Top))]
+		snap.Paths.Top = snap.Paths.Top[:min(k, len(snap.Paths.Top))]
+	}
+	s := p.builder.Build(snap, stats)
 	b, err := Encode(s, p.cfg.MaxBytes)
 	if err != nil {
 		p.log.Warn("summary not published", "err", err)

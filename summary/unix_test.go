@@ -247,7 +247,9 @@ func TestUnixHostileClients(t *testing.T) {
 			conns = append(conns, c)
 		}
 		// The agent keeps at most MaxConns; the rest are told and closed.
-		waitFor(t, func() bool { return count(ReasonTooManyConnections)-before >= 1000-float64(hub.cfg.MaxSubscribers+connSlack) })
+		waitFor(t, func() bool {
+			return count(ReasonTooManyConnections)-before >= 1000-float64(hub.cfg.MaxSubscribers+connSlack)
+		})
 		for _, c := range conns {
 			c.Close()
 		}
@@ -373,4 +375,3 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
