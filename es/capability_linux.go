@@ -9,18 +9,18 @@ import (
 
 // ErrNoCapSysAdmin says the process lacks CAP_SYS_ADMIN, which fanotify
 // filesystem marks need.
-var ErrNoCapSysAdmin = errors.New("CAP_SYS_ADMIN is missing from the effective capability set")
+var ErrNoCapSysAdmin = errors.New("CAP_SYS_ADMIN is missing from the effective capability set (run as root, or grant it, e.g. systemd AmbientCapabilities=CAP_SYS_ADMIN CAP_DAC_READ_SEARCH)")
 
 // FanotifyProbe reports whether the fanotify source can run here: nil when
-// the process has CAP_SYS_ADMIN in its effective set, else an error wrapping
-// [ErrNoCapSysAdmin].
+// the process has CAP_SYS_ADMIN in its effective set, else an error; without the capability it
+// is [ErrNoCapSysAdmin].
 func FanotifyProbe() error {
 	ok, err := hasEffectiveCap(unix.CAP_SYS_ADMIN)
 	if err != nil {
-		return fmt.Errorf("fanotify: reading capabilities: %w", err)
+		return fmt.Errorf("reading capabilities: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("fanotify: %w", ErrNoCapSysAdmin)
+		return ErrNoCapSysAdmin
 	}
 	return nil
 }
