@@ -44,6 +44,10 @@ type EsloggerConfig struct {
 	// Logger receives start/stop and rate-limited problem reports; nil
 	// discards them.
 	Logger *slog.Logger
+	// Mute drops the events of muted processes, executables and paths
+	// before the sink, counting them in Stats().Muted. A spawned eslogger
+	// already suppresses the agent's own process group.
+	Mute MuteConfig
 }
 
 // Eslogger is a source reading Apple's eslogger JSON Lines (macOS 13+):
@@ -61,6 +65,7 @@ type Eslogger struct {
 	parser elogParser
 	seq    seqTracker
 	ev     Event
+	mute   *Mute
 
 	dropped   *Counter
 	malformed *Counter
@@ -101,6 +106,7 @@ func NewEslogger(cfg EsloggerConfig) (*Eslogger, error) {
 		cfg:       cfg,
 		log:       log,
 		stats:     st,
+		mute:      NewMute(cfg.Mute, st),
 		dropped:   st.Dropped("kernel"),
 		malformed: st.Errors(ReasonMalformedLine),
 		oversize:  st.Errors(ReasonOversizeLine),
@@ -236,6 +242,9 @@ func (e *Eslogger) line(b []byte, sink Sink) {
 	ev.Seq = r.seq
 	if r.hasGlobal {
 		ev.Seq = r.global
+	}
+	if e.mute.Drop(ev) {
+		return
 	}
 	sink.Observe(ev)
 }
