@@ -141,8 +141,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for k := range es.NumKinds {
 		emit(ch, eventsDesc, prometheus.CounterValue, float64(snap.Observed[k]), c.foldSource, es.Kind(k).String())
 	}
+	invalidSent := false
 	for _, src := range c.sources {
-		c.collectSource(ch, src.Snapshot())
+		invalidSent = c.collectSource(ch, src.Snapshot(), snap.Invalid) || invalidSent
+	}
+	if !invalidSent { // several sources: the fold's losses are the fold's
+		emit(ch, droppedDesc, prometheus.CounterValue, float64(snap.Invalid), c.foldSource, stageInvalidKind)
 	}
 	c.collectTable(ch, "process", &snap.Processes)
 	c.collectTable(ch, "path", &snap.Paths)
@@ -158,15 +162,32 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- c.buildInfo
 }
 
-// collectSource sends one source's loss ledger.
-func (c *Collector) collectSource(ch chan<- prometheus.Metric, s es.StatsSnapshot) {
+// stageInvalidKind is the estally_events_dropped_total stage of events the
+// fold rejected because their kind was out of range (a source bug).
+const stageInvalidKind = "invalid_kind"
+
+// collectSource sends one source's loss ledger. When the source is the only
+// one feeding the fold (its name is the fold's source label), the fold's
+// invalid-kind drops are sent as its stage "invalid_kind", merged with a
+// stage of that name in the ledger; collectSource then reports true.
+func (c *Collector) collectSource(ch chan<- prometheus.Metric, s es.StatsSnapshot, invalid uint64) bool {
 	// Source names, stages and reasons are chosen in code, never taken from
 	// input; sanitising them is a cheap guard against a programming error
 	// failing the scrape, so it is not counted as a label loss.
 	name, _ := SanitizeLabel(s.Source, c.labelLimit)
+	mine := name == c.foldSource
+	merged := false
 	for _, d := range s.Dropped {
 		stage, _ := SanitizeLabel(d.Label, c.labelLimit)
-		emit(ch, droppedDesc, prometheus.CounterValue, float64(d.Count), name, stage)
+		n := d.Count
+		if mine && stage == stageInvalidKind {
+			n += invalid
+			merged = true
+		}
+		emit(ch, droppedDesc, prometheus.CounterValue, float64(n), name, stage)
+	}
+	if mine && !merged {
+		emit(ch, droppedDesc, prometheus.CounterValue, float64(invalid), name, stageInvalidKind)
 	}
 	for _, e := range s.Errors {
 		reason, _ := SanitizeLabel(e.Label, c.labelLimit)
@@ -179,6 +200,7 @@ func (c *Collector) collectSource(ch chan<- prometheus.Metric, s es.StatsSnapsho
 		up = 1
 	}
 	emit(ch, sourceUpDesc, prometheus.GaugeValue, up, name)
+	return mine
 }
 
 // collectTable sends one table's accounting. The table label is fixed by

@@ -15,7 +15,8 @@ var (
 		"Events folded into the tables, by event kind. source names the source(s) feeding the fold.",
 		"source", "kind")
 	droppedDesc = newDesc("events_dropped_total",
-		"Events known to be lost before the fold, by source and stage (kernel: losses the kernel reported).",
+		"Events known to be lost before the fold, by source and stage (kernel: losses the kernel reported; "+
+			"invalid_kind: events the fold rejected because their kind was out of range, a source bug).",
 		"source", "stage")
 	sourceErrorsDesc = newDesc("source_errors_total",
 		"Input a source could not use (unparsable line, stale handle, ...), by source and reason.",

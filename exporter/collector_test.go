@@ -58,6 +58,13 @@ func sampleStats(name string) *es.Stats {
 	return s
 }
 
+// invalidKindStats is a ledger that already has an invalid_kind stage.
+func invalidKindStats() *es.Stats {
+	s := es.NewStats("synthetic")
+	s.Dropped(stageInvalidKind).Inc()
+	return s
+}
+
 func newTestCollector(t testing.TB, snap aggregate.Snapshot, topK, budget int, sources ...StatsSnapshotter) *Collector {
 	t.Helper()
 	if len(sources) == 0 {
@@ -181,6 +188,7 @@ estally_table_other_events_total{kind="write",table="process"} 10
 				"estally_events_muted_total", "estally_source_up", "estally_build_info",
 			},
 			want: header("estally_events_dropped_total", "counter") + `
+estally_events_dropped_total{source="synthetic",stage="invalid_kind"} 0
 estally_events_dropped_total{source="synthetic",stage="kernel"} 3
 ` + header("estally_source_errors_total", "counter") + `
 estally_source_errors_total{reason="unparsable_line",source="synthetic"} 2
@@ -195,7 +203,7 @@ estally_build_info{goversion="` + goVersion() + `",revision="abc123",version="1.
 `,
 		},
 		{
-			name: "two sources", snap: aggregate.Snapshot{Observed: aggregate.Counts{7}}, topK: 10, budget: 200,
+			name: "two sources", snap: aggregate.Snapshot{Observed: aggregate.Counts{7}, Invalid: 2}, topK: 10, budget: 200,
 			sources: []StatsSnapshotter{es.NewStats("fanotify"), sampleStats("eslogger")},
 			metrics: []string{"estally_events_total", "estally_source_up", "estally_events_dropped_total"},
 			want: header("estally_events_total", "counter") + `
@@ -210,6 +218,15 @@ estally_source_up{source="eslogger"} 1
 estally_source_up{source="fanotify"} 0
 ` + header("estally_events_dropped_total", "counter") + `
 estally_events_dropped_total{source="eslogger",stage="kernel"} 3
+estally_events_dropped_total{source="fanotify+eslogger",stage="invalid_kind"} 2
+`,
+		},
+		{
+			name: "invalid kinds merged into the source's own stage", snap: aggregate.Snapshot{Invalid: 2}, topK: 10, budget: 200,
+			sources: []StatsSnapshotter{invalidKindStats()},
+			metrics: []string{"estally_events_dropped_total"},
+			want: header("estally_events_dropped_total", "counter") + `
+estally_events_dropped_total{source="synthetic",stage="invalid_kind"} 3
 `,
 		},
 		{

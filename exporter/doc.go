@@ -28,7 +28,10 @@
 //	estally_build_info{version,revision,goversion}    gauge 1
 //
 // With several sources, the source label of estally_events_total is their
-// names joined by "+": the fold does not record an event's source.
+// names joined by "+": the fold does not record an event's source. Events
+// the fold rejected for an out-of-range kind (aggregate.Snapshot.Invalid)
+// are exported as estally_events_dropped_total{stage="invalid_kind"} under
+// that same source label, so every loss has a counter.
 //
 // # Top-K and the series budget
 //
