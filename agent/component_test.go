@@ -1,12 +1,17 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/estally/estally/es"
 )
 
 func TestRunComponentsFailure(t *testing.T) {
@@ -46,19 +51,59 @@ func TestChooseAuto(t *testing.T) {
 	unavailable := sourceFactory{name: "kernel", probe: func() error { return errors.New("needs root") }}
 	available := sourceFactory{name: "other", probe: func() error { return nil }}
 	for _, tc := range []struct {
-		list []sourceFactory
-		want string
+		list    []sourceFactory
+		want    string
+		wantErr string
 	}{
-		{[]sourceFactory{unavailable, synthetic}, "synthetic"},
-		{[]sourceFactory{unavailable, available, synthetic}, "other"},
-		{[]sourceFactory{synthetic, available}, "other"},
+		{list: []sourceFactory{synthetic}, want: "synthetic"},
+		{list: []sourceFactory{unavailable, available, synthetic}, want: "other"},
+		{list: []sourceFactory{synthetic, available}, want: "other"},
+		{list: []sourceFactory{unavailable, synthetic},
+			wantErr: "no event source can run here (kernel: needs root); to watch generated events instead, run with --source=synthetic"},
+		{list: nil, wantErr: "no event source in this build"},
 	} {
 		f, err := chooseAuto(tc.list, logger)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("chooseAuto = %q, %v; want error %q", f.name, err, tc.wantErr)
+			}
+			continue
+		}
 		if err != nil || f.name != tc.want {
 			t.Errorf("chooseAuto = %q, %v; want %q", f.name, err, tc.want)
 		}
 	}
-	if _, err := chooseAuto([]sourceFactory{unavailable}, logger); err == nil {
-		t.Error("chooseAuto without any usable source succeeded")
+}
+
+// failingSource fails after delivering one event.
+type failingSource struct{ stats *es.Stats }
+
+func (s failingSource) Run(ctx context.Context, sink es.Sink) error {
+	s.stats.SetUp(true)
+	defer s.stats.SetUp(false)
+	sink.Observe(&es.Event{Path: []byte("/x"), Executable: []byte("/bin/x")})
+	return errors.New("device gone")
+}
+
+func (s failingSource) Stats() *es.Stats { return s.stats }
+
+// TestSourceFailure checks that a source's fatal error stops the daemon with
+// exit code 1 and is logged exactly once.
+func TestSourceFailure(t *testing.T) {
+	cfg, err := parseRunFlags([]string{"--web.listen-address=127.0.0.1:0", "--summary.socket="}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.sources = append(cfg.sources, sourceFactory{
+		name: "failing",
+		open: func(sourceEnv) (source, error) { return failingSource{es.NewStats("failing")}, nil },
+	})
+	cfg.source = "failing"
+	var log bytes.Buffer
+	if code := runConfigured(cfg, &log); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if n := strings.Count(log.String(), "level=ERROR"); n != 1 || !strings.Contains(log.String(), "device gone") {
+		t.Errorf("want the failure logged exactly once, got %d error lines:\n%s", n, log.String())
 	}
 }

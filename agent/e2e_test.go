@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -196,6 +197,8 @@ func TestEndToEnd(t *testing.T) {
 			args := append([]string{
 				"--source=synthetic", "--synthetic.rate=0", fmt.Sprintf("--synthetic.events=%d", n),
 				"--web.listen-address=127.0.0.1:0", "--log.level=debug",
+				// Not the machine-wide default socket: tests run in parallel.
+				"--summary.socket=" + shortTempDir(t) + "/summary.sock",
 			}, tc.args...)
 			d := startDaemon(t, bin, args...)
 
@@ -264,7 +267,7 @@ func TestEndToEnd(t *testing.T) {
 // cannot be listened on) exits 1 with the error logged.
 func TestEndToEndListenFailure(t *testing.T) {
 	bin := buildEstally(t)
-	cmd := exec.Command(bin, "run", "--source=synthetic", "--web.listen-address=203.0.113.1:1")
+	cmd := exec.Command(bin, "run", "--source=synthetic", "--web.listen-address=203.0.113.1:1", "--summary.socket=")
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 {
 		t.Fatalf("exit code %d (%v), want 1; output:\n%s", code, err, out)
@@ -272,4 +275,17 @@ func TestEndToEndListenFailure(t *testing.T) {
 	if !strings.Contains(string(out), "level=ERROR") || !strings.Contains(string(out), "203.0.113.1:1") {
 		t.Errorf("no error naming the address in:\n%s", out)
 	}
+}
+
+// shortTempDir returns a temporary directory with a path short enough for a
+// Unix socket (t.TempDir's can exceed the 104-byte limit of sun_path on
+// darwin).
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "estally")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

@@ -69,7 +69,7 @@ func parseRunFlags(args []string, stdout io.Writer) (*runConfig, error) {
 	fs.SetOutput(io.Discard)
 
 	fs.StringVar(&cfg.source, "source", autoSource, "event source: "+sourceNames(cfg.sources)+
-		"\n(auto: the first kernel source that can run here, else synthetic)")
+		"\n(auto: the first kernel source that can run here; synthetic where this build has none)")
 	check(fs, "source", func() error {
 		if cfg.source == autoSource {
 			return nil

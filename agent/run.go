@@ -29,6 +29,12 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "estally run: %v (see estally run --help)\n", err)
 		return 2
 	}
+	return runConfigured(cfg, stderr)
+}
+
+// runConfigured runs the daemon configured by cfg, logging to stderr, until
+// SIGINT or SIGTERM (exit code 0) or a failure (logged once; exit code 1).
+func runConfigured(cfg *runConfig, stderr io.Writer) int {
 	logger := newLogger(cfg, stderr)
 
 	ctx, stop := signalContext(context.Background(), logger)

@@ -62,8 +62,8 @@ type muteConfig struct {
 // autoSource is the --source value that picks a source for this machine.
 const autoSource = "auto"
 
-// fallbackSource is the source auto falls back to when no factory probes
-// successfully.
+// fallbackSource is the source auto falls back to on a platform that has
+// no kernel source in this build.
 const fallbackSource = "synthetic"
 
 // findSource returns the factory named name.
@@ -86,11 +86,14 @@ func sourceNames(factories []sourceFactory) string {
 }
 
 // chooseAuto picks the source for --source=auto: the first factory whose
-// probe succeeds, in list order (platform sources first). When none does, it
-// falls back to the synthetic source and logs a note saying why, so that a
-// first run on any machine shows something.
+// probe succeeds, in list order (platform sources first). When factories
+// have probes but none succeeds, it fails with every probe's reason and a
+// hint, rather than silently showing generated events on a machine the user
+// meant to watch. Only where no factory has a probe (no kernel source in
+// this build for this platform) does it fall back to the synthetic source,
+// with a logged note.
 func chooseAuto(factories []sourceFactory, logger *slog.Logger) (sourceFactory, error) {
-	var why []error
+	var why []string
 	for _, f := range factories {
 		if f.probe == nil {
 			continue
@@ -99,16 +102,16 @@ func chooseAuto(factories []sourceFactory, logger *slog.Logger) (sourceFactory, 
 		if err == nil {
 			return f, nil
 		}
-		why = append(why, fmt.Errorf("%s: %w", f.name, err))
+		why = append(why, fmt.Sprintf("%s: %v", f.name, err))
+	}
+	if len(why) > 0 {
+		return sourceFactory{}, fmt.Errorf("no event source can run here (%s); to watch generated events instead, run with --source=%s",
+			strings.Join(why, "; "), fallbackSource)
 	}
 	f, ok := findSource(factories, fallbackSource)
 	if !ok {
-		return sourceFactory{}, errors.New("no source can run here")
+		return sourceFactory{}, errors.New("no event source in this build")
 	}
-	attrs := []any{"source", f.name}
-	if len(why) > 0 {
-		attrs = append(attrs, "unavailable", errors.Join(why...).Error())
-	}
-	logger.Warn("no kernel event source available here; showing generated events instead (choose one with --source)", attrs...)
+	logger.Warn("no kernel event source in this build for this platform; folding generated events instead (see --source)", "source", f.name)
 	return f, nil
 }
