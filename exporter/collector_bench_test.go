@@ -18,43 +18,43 @@ import (
 //
 //	go test -run='^$' -bench=. -benchmem ./exporter/
 
-// benchSnapshot is what the aggregator hands over for two full tables of
-// entries each: counters plus the top entries (a snapshot never copies the
-// whole table, so the scrape cost does not depend on the table's size).
-// TODO(lead): switch to a real aggregate.Aggregator filled with 100 k keys
-// once the engine lands; it satisfies Snapshotter as is.
-func benchSnapshot(entries, top int) aggregate.Snapshot {
-	var s aggregate.Snapshot
-	s.Observed = aggregate.Counts{7_000_000, 1_500_000, 400_000, 300_000, 200_000, 100_000}
-	tables := []*aggregate.TableSnapshot{&s.Processes, &s.Paths}
-	for ti, t := range tables {
-		t.Name = [...]string{"process", "path"}[ti]
-		t.Entries, t.Capacity = entries, entries
-		t.Evictions, t.Rejected = 123_456, 654_321
-		t.Resident = aggregate.Counts{6_000_000, 1_000_000, 300_000, 200_000, 100_000, 50_000}
-		for k := range t.Other {
-			t.Other[k] = s.Observed[k] - t.Resident[k]
-		}
-		for i := range top {
-			key := fmt.Sprintf("/usr/local/bin/worker-%d", i)
-			if ti == 1 {
-				key = fmt.Sprintf("/var/lib/app/data/shard-%02d/segment-%06d.log", i%7, i)
-			}
-			t.Top = append(t.Top, aggregate.Entry{
-				Key:    key,
-				Counts: aggregate.Counts{uint64(100_000 - i), uint64(1000 - i), uint64(i), 0, uint64(i % 2), 0},
-				Rate:   float64(1000 - i),
-			})
+// benchAggregator returns a real aggregator whose two tables each hold
+// entries resident keys, with activity skewed so that the top-K is
+// meaningful. A snapshot copies only counters and the top-K, so the scrape
+// cost must not depend on entries.
+func benchAggregator(b *testing.B, entries, topK int) *aggregate.Aggregator {
+	b.Helper()
+	a, err := aggregate.New(aggregate.Config{ProcessCapacity: entries, PathCapacity: entries, TopK: topK})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := es.Event{PID: 4242}
+	for i := range entries {
+		ev.Executable = fmt.Appendf(ev.Executable[:0], "/usr/local/bin/worker-%d", i)
+		ev.Path = fmt.Appendf(ev.Path[:0], "/var/lib/app/data/shard-%02d/segment-%06d.log", i%7, i)
+		for n := range 1 + 1000/(i+1) {
+			ev.Kind = es.Kind(n % es.NumKinds)
+			a.Observe(&ev)
 		}
 	}
-	return s
+	if s := a.Snapshot(); s.Processes.Entries != entries || s.Paths.Entries != entries {
+		b.Fatalf("tables hold %d and %d entries, want %d", s.Processes.Entries, s.Paths.Entries, entries)
+	}
+	return a
 }
 
-// BenchmarkScrape measures one scrape of a snapshot of two 100 k-entry
-// tables with K = 10: the collector's Collect alone, registry Gather (what the collector costs) and
-// Gather plus text encoding (what an HTTP scrape costs, minus the network).
+// BenchmarkScrape measures one scrape of a real aggregator with two
+// 100 k-entry tables and K = 10: the collector's Collect alone (snapshot
+// included), registry Gather (what the collector costs) and Gather plus text
+// encoding (what an HTTP scrape costs, minus the network).
 func BenchmarkScrape(b *testing.B) {
-	c := newTestCollector(b, benchSnapshot(100_000, 10), 10, 200)
+	c, err := NewCollector(CollectorConfig{
+		Aggregate: benchAggregator(b, 100_000, 10), Sources: []StatsSnapshotter{sampleStats("synthetic")},
+		TopK: 10, SeriesBudget: 200, Version: "1.2.3", Revision: "abc123",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		b.Fatal(err)
