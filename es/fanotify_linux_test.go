@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // requireFanotify skips when the process really lacks CAP_SYS_ADMIN, and
@@ -323,4 +325,100 @@ func fanCountFDs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// TestCaptureFanotifyFixtures records real kernel bytes into
+// testdata/fanotify for the decoder's tests; it runs only when asked:
+//
+//	ESTALLY_UPDATE_FIXTURES=1 go test ./es -run TestCaptureFanotifyFixtures
+func TestCaptureFanotifyFixtures(t *testing.T) {
+	if os.Getenv("ESTALLY_UPDATE_FIXTURES") == "" {
+		t.Skip("set ESTALLY_UPDATE_FIXTURES=1 to record fixtures")
+	}
+	requireFanotify(t)
+	dir := fanTestDir(t)
+	capture := func(report, script, marker string) []byte {
+		src, err := NewFanotify(FanotifyConfig{Report: report, NoProcConnector: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		fanRun(t, "/bin/sh", "-c", script)
+		var out []byte
+		for {
+			n, err := src.read(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			b := src.buf[:n]
+			for len(b) >= fanMetadataLen {
+				l := int(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+				rec := b[:l]
+				b = b[l:]
+				var r fanotifyRecord
+				var d fanotifyDecoder
+				d.reset(rec)
+				if _, err := d.next(&r); err != nil {
+					t.Fatal(err)
+				}
+				if r.FD >= 0 {
+					var link [4096]byte
+					path := append([]byte("/proc/self/fd/"+strconv.Itoa(int(r.FD))), 0)
+					m, _ := readlinkZ(path, link[:])
+					if strings.Contains(string(link[:m]), marker) {
+						out = append(out, rec...)
+					}
+					unix.Close(int(r.FD))
+					continue
+				}
+				if r.Overflow() || strings.Contains(string(r.Name), marker) {
+					out = append(out, rec...)
+				}
+			}
+		}
+		return out
+	}
+	write := func(name string, b []byte) {
+		if len(b) == 0 {
+			t.Fatalf("%s: nothing captured", name)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "fanotify", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join("testdata", "fanotify"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("fid_lifecycle.bin", capture(FanotifyReportFID,
+		"cd "+dir+" && echo hi > fixture-a && echo more >> fixture-a && mv fixture-a fixture-b && truncate -s 0 fixture-b && rm fixture-b", "fixture-"))
+	write("fd_write.bin", capture(FanotifyReportFD, "cd "+dir+" && echo hi > fdfixture-a", "fdfixture-"))
+	write("fid_overflow.bin", capture(FanotifyReportFID,
+		"cd "+dir+" && i=0; while [ $i -lt 17000 ]; do : > ovf$i; i=$((i+1)); done; rm -f ovf*", "no-such-marker"))
+}
+
+// TestFanotifyProcessDoesNotAllocate checks the per-event path: decoding,
+// path and process resolution from warm caches, muting and the sink call.
+func TestFanotifyProcessDoesNotAllocate(t *testing.T) {
+	requireFanotify(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "fanotify", "fid_lifecycle.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewFanotify(FanotifyConfig{NoProcConnector: true, Mute: MuteConfig{PathPrefixes: []string{"/nowhere"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var n int
+	sink := SinkFunc(func(*Event) { n++ })
+	src.process(b, sink) // warm the caches
+	if allocs := testing.AllocsPerRun(50, func() { src.process(b, sink) }); allocs != 0 {
+		t.Errorf("%v allocations per batch of %d records", allocs, 6)
+	}
+	if n == 0 {
+		t.Error("no events reported")
+	}
 }

@@ -62,3 +62,4 @@ func appendProcPath(dst []byte, pid int32, leaf string) []byte {
 	dst = append(dst, leaf...)
 	return append(dst, 0)
 }
+
