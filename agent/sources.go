@@ -2,7 +2,7 @@ package agent
 
 // commonSources lists the source factories available on every platform.
 func commonSources() []sourceFactory {
-	return []sourceFactory{syntheticSource()}
+	return []sourceFactory{syntheticSource(), esloggerSource()}
 }
 
 // sourceFactories lists every source this build offers, platform sources
