@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/estally/estally/exporter"
 )
@@ -112,6 +113,7 @@ func parseRunFlags(args []string, stdout io.Writer) (*runConfig, error) {
 	listen := newListValue(defaultListenAddress)
 	fs.Var(listen, "web.listen-address", "address to serve /metrics on; repeatable (loopback by default: labels carry file paths)")
 	fs.StringVar(&cfg.webConfigFile, "web.config.file", "", "exporter-toolkit web configuration file (TLS, basic auth)")
+	check(fs, "web.config.file", func() error { return web.Validate(cfg.webConfigFile) })
 	fs.StringVar(&cfg.telemetryPath, "web.telemetry-path", "/metrics", "path to serve metrics under")
 	check(fs, "web.telemetry-path", func() error {
 		if !strings.HasPrefix(cfg.telemetryPath, "/") || cfg.telemetryPath == "/" {
@@ -149,9 +151,10 @@ func parseRunFlags(args []string, stdout io.Writer) (*runConfig, error) {
 }
 
 // flagError rewrites the flag package's single-dash flag names in err to the
-// double-dash form the usage shows.
+// double-dash form the usage shows, and folds a multi-line message (a YAML
+// error from a configuration file) into one line.
 func flagError(err error) error {
-	msg := err.Error()
+	msg := strings.Join(strings.Fields(err.Error()), " ")
 	msg = strings.Replace(msg, "for flag -", "for flag --", 1)
 	msg = strings.Replace(msg, "not defined: -", "not defined: --", 1)
 	msg = strings.Replace(msg, "needs an argument: -", "needs an argument: --", 1)

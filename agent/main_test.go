@@ -42,6 +42,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--synthetic.processes=0"}, `estally run: invalid value "0" for flag --synthetic.processes: must be at least 1 (see estally run --help)`},
 		{[]string{"run", "--synthetic.heavy-share=2"}, `estally run: invalid value "2" for flag --synthetic.heavy-share: must be in (0, 1] (see estally run --help)`},
 		{[]string{"version", "extra"}, `estally version: unexpected argument "extra"`},
+		{[]string{"run", "--web.config.file=testdata/does-not-exist.yml"}, `estally run: invalid value "testdata/does-not-exist.yml" for flag --web.config.file: open testdata/does-not-exist.yml: no such file or directory (see estally run --help)`},
+		{[]string{"run", "--web.config.file=testdata/web-config-bad.yml"}, `estally run: invalid value "testdata/web-config-bad.yml" for flag --web.config.file: yaml: unmarshal errors: line 1: field tls_server_cfg not found in type web.Config (see estally run --help)`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runMain(tc.args...)
