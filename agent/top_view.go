@@ -141,4 +141,3 @@ func clip(s string, w int) string {
 func topFrame(view string) string {
 	return "\x1b[H" + strings.ReplaceAll(view, "\n", "\x1b[K\r\n") + "\x1b[K\x1b[J"
 }
-
