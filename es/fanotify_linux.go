@@ -172,7 +172,6 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 		overflowLog: logLimiter{every: 10 * time.Second},
 		errorLog:    logLimiter{every: 10 * time.Second},
 	}
-	stats.Dropped("kernel_queue") // exported at zero: overflow loses an unknown number
 	if err := s.init(); err != nil {
 		return nil, err
 	}
