@@ -242,4 +242,3 @@ func runHost(sock string, d, delay time.Duration, subscribe bool) error {
 	rep.Seconds = min(time.Since(start), d).Seconds()
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
-
