@@ -83,6 +83,22 @@ func serve(ctx context.Context, cfg *runConfig, logger *slog.Logger) error {
 	ver, rev := buildInfo()
 	logger.Info("starting estally", "version", ver, "revision", rev, "pid", os.Getpid())
 
+	// Listen first: a busy port is the likeliest failure, and it should
+	// not cost a kernel source's setup. Port 0 picks a free port; the real
+	// addresses are logged below.
+	listeners, err := exporter.Listen(cfg.listenAddresses)
+	if err != nil {
+		return err
+	}
+	served := false
+	defer func() {
+		if !served {
+			for _, l := range listeners {
+				_ = l.Close()
+			}
+		}
+	}()
+
 	factory, err := chooseSourceFactory(cfg, logger)
 	if err != nil {
 		return err
@@ -151,16 +167,11 @@ func serve(ctx context.Context, cfg *runConfig, logger *slog.Logger) error {
 		comps = append(comps, more...)
 	}
 
-	// Listen last, once everything that could fail has been built, and log
-	// the real addresses (port 0 picks a free port).
-	listeners, err := exporter.Listen(cfg.listenAddresses)
-	if err != nil {
-		return err
-	}
 	for _, l := range listeners {
 		logger.Info("serving metrics", "address", l.Addr().String(), "path", cfg.telemetryPath)
 	}
 	comps = append(comps, component{name: "http", run: func(ctx context.Context) error { return server.Serve(ctx, listeners) }})
+	served = true // Serve closes the listeners
 
 	if err := runComponents(ctx, logger, comps); err != nil {
 		return loggedError{err}
