@@ -18,6 +18,21 @@
 // a component (component.go); run.go starts them together and stops them
 // together.
 //
+// # Sources
+//
+// A source is offered by a sourceFactory (source.go): its name (the
+// --source value and its flag prefix), its flags, open, and a probe for
+// --source=auto. Factories are listed in sources.go (every platform) and
+// sources_<os>.go; auto takes the first one whose probe succeeds, platform
+// sources first, and falls back to synthetic only where the build has no
+// kernel source for the platform.
+//
+// # Exit codes
+//
+// 0 after SIGINT/SIGTERM (or --help); 1 when the daemon cannot start or a
+// component fails (logged once); 2 for invalid flags or values (one line on
+// stderr, nothing started).
+//
 // # Concurrency
 //
 // The source runs on its own goroutine and calls the aggregator's Observe
