@@ -343,7 +343,8 @@ func (s *UnixServer) handle(c *net.UnixConn) {
 }
 
 // push delivers summaries to a subscriber until it goes away. A second
-// goroutine reads from the peer only to notice that it closed.
+// goroutine reads from the peer only to notice a reset or chatter; a closed
+// peer is noticed by the next write.
 func (s *UnixServer) push(c *net.UnixConn, sub *Subscriber) {
 	c.SetReadDeadline(time.Time{})
 	watchDone := make(chan struct{})
@@ -354,6 +355,11 @@ func (s *UnixServer) push(c *net.UnixConn, sub *Subscriber) {
 		for {
 			n, err := c.Read(buf[:])
 			total += n
+			if errors.Is(err, io.EOF) {
+				// A half-close (`echo ... | nc -U`): the peer may still
+				// read. A peer that is really gone fails the next write.
+				return
+			}
 			if err != nil {
 				sub.Close(ReasonClientClosed)
 				return
