@@ -29,7 +29,7 @@ const (
 // Report modes of the fanotify source.
 const (
 	FanotifyReportAuto = "auto" // FID with names if the kernel has it, else fd
-	FanotifyReportFID  = "fid"  // FAN_REPORT_DFID_NAME|FAN_REPORT_FID (Linux 5.9+)
+	FanotifyReportFID  = "fid"  // FAN_REPORT_DFID_NAME: directory handle and name (Linux 5.9+)
 	FanotifyReportFD   = "fd"   // an open file per event: modify and close-write only
 )
 
@@ -197,7 +197,7 @@ func (s *Fanotify) init() error {
 	var fd int
 	var err error
 	if s.cfg.Report != FanotifyReportFD {
-		fd, err = unix.FanotifyInit(base|unix.FAN_REPORT_DFID_NAME|unix.FAN_REPORT_FID, eventFlags)
+		fd, err = unix.FanotifyInit(base|unix.FAN_REPORT_DFID_NAME, eventFlags)
 		if err == nil {
 			s.fid = true
 			s.mask = unix.FAN_MODIFY | unix.FAN_CLOSE_WRITE | unix.FAN_CREATE | unix.FAN_DELETE |

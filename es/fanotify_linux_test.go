@@ -392,10 +392,12 @@ func TestCaptureFanotifyFixtures(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join("testdata", "fanotify"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write("fid_lifecycle.bin", capture(FanotifyReportFID,
+	// fid_lifecycle.bin and fd_write.bin were recorded with
+	// FAN_REPORT_DFID_NAME|FAN_REPORT_FID (object FID records); the source
+	// now asks for FAN_REPORT_DFID_NAME alone.
+	write("dfid_name_lifecycle.bin", capture(FanotifyReportFID,
 		"cd "+dir+" && echo hi > fixture-a && echo more >> fixture-a && mv fixture-a fixture-b && truncate -s 0 fixture-b && rm fixture-b", "fixture-"))
-	write("fd_write.bin", capture(FanotifyReportFD, "cd "+dir+" && echo hi > fdfixture-a", "fdfixture-"))
-	write("fid_overflow.bin", capture(FanotifyReportFID,
+	write("dfid_name_overflow.bin", capture(FanotifyReportFID,
 		"cd "+dir+" && i=0; while [ $i -lt 17000 ]; do : > ovf$i; i=$((i+1)); done; rm -f ovf*", "no-such-marker"))
 }
 
