@@ -206,7 +206,11 @@ func (e *Eslogger) line(b []byte, sink Sink) {
 		e.unknownFd.Add(uint64(r.unknownFields))
 	}
 	if r.hasType {
-		e.dropped.Add(e.seq.observe(r.eventType, r.seq, r.hasSeq, r.global, r.hasGlobal))
+		// ESMessage.h: seq_num exists from message version 2,
+		// global_seq_num from version 4.
+		hasSeq := r.hasSeq && (!r.hasVersion || r.version >= msgVersionSeqNum)
+		hasGlobal := r.hasGlobal && (!r.hasVersion || r.version >= msgVersionGlobalSeq)
+		e.dropped.Add(e.seq.observe(r.eventType, r.seq, hasSeq, r.global, hasGlobal))
 	}
 	kind, ok := kindOfType(r.eventType)
 	if !r.hasType || !ok {
@@ -239,9 +243,12 @@ func (e *Eslogger) line(b []byte, sink Sink) {
 	ev.TeamID = r.teamID
 	ev.Path = r.path
 	ev.Bytes = 0
-	ev.Seq = r.seq
-	if r.hasGlobal {
+	ev.Seq = 0
+	switch {
+	case r.hasGlobal && (!r.hasVersion || r.version >= msgVersionGlobalSeq):
 		ev.Seq = r.global
+	case r.hasSeq && (!r.hasVersion || r.version >= msgVersionSeqNum):
+		ev.Seq = r.seq
 	}
 	if e.mute.Drop(ev) {
 		return

@@ -23,7 +23,9 @@ func (e *Eslogger) runExec(ctx context.Context, sink Sink) error {
 	cmd := exec.CommandContext(ctx, e.cfg.Path, EsloggerEvents...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: syscall.Getpgrp()}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second
+	// The agent gives its components 1.5 s to stop; after 1 s, Go kills
+	// eslogger and closes its pipes.
+	cmd.WaitDelay = time.Second
 	stderr := &tailBuffer{max: 4096}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()

@@ -240,7 +240,7 @@ func (p *elogParser) process() string {
 			if r.exe, trunc, ok = p.file(&p.exeBuf); !ok {
 				return ReasonMalformedLine
 			}
-			_ = trunc
+			r.pathTruncated = r.pathTruncated || trunc
 		case "parent_audit_token", "responsible_audit_token", "ppid", "original_ppid", "group_id",
 			"session_id", "codesigning_flags", "is_platform_binary", "is_es_client", "cdhash",
 			"tty", "start_time", "cs_validation_category":

@@ -194,6 +194,14 @@ func TestEsloggerDropAccounting(t *testing.T) {
 			line(10, 12, 0, 2, "close", `{"modified":false,"target":{"path":"\/a"}}`),
 			wline(1, 3),
 		}, 0, 2},
+		{"seq_num ignored before version 2", []string{
+			line(1, 33, 0, -1, "write", `{"target":{"path":"\/a"}}`),
+			line(1, 33, 9, -1, "write", `{"target":{"path":"\/a"}}`),
+		}, 0, 2},
+		{"global_seq_num ignored before version 4", []string{
+			line(3, 33, 0, 1, "write", `{"target":{"path":"\/a"}}`),
+			line(3, 33, 1, 9, "write", `{"target":{"path":"\/a"}}`),
+		}, 0, 2},
 		{"big numbers", []string{wline(1<<62, 1<<62), wline(1<<62+1, 1<<62+3)}, 2, 2},
 	}
 	for _, tc := range tests {
@@ -320,6 +328,23 @@ func TestEsloggerTruncatedPath(t *testing.T) {
 	e, rec := runLines(t, line(10, 33, 0, 1, "write", `{"target":{"path":"\/long","path_truncated":true}}`))
 	if len(rec.evs) != 1 || errorCount(e.Stats(), ReasonPathTruncated) != 1 {
 		t.Fatalf("events %d, path_truncated %d", len(rec.evs), errorCount(e.Stats(), ReasonPathTruncated))
+	}
+}
+
+func TestEsloggerMute(t *testing.T) {
+	e := newTestEslogger(t, "-")
+	e.mute = NewMute(MuteConfig{PIDs: []int32{8}, PathPrefixes: []string{"/tmp"}}, e.Stats())
+	e.cfg.Stdin = strings.NewReader(strings.Join([]string{
+		wline(0, 1), // /tmp/a: muted by prefix
+		line(10, 33, 1, 2, "write", `{"target":{"path":"\/var\/x"}}`),
+		strings.Replace(line(10, 33, 2, 3, "write", `{"target":{"path":"\/var\/x"}}`), "[0,0,0,0,0,7,0,0]", "[0,0,0,0,0,8,0,0]", 1),
+	}, "\n") + "\n")
+	var rec recorder
+	if err := e.Run(context.Background(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.evs) != 1 || e.Stats().Muted.Load() != 2 || e.Stats().Dropped("kernel").Load() != 0 {
+		t.Fatalf("events %+v, muted %d", rec.evs, e.Stats().Muted.Load())
 	}
 }
 
