@@ -205,13 +205,16 @@ func (e *Eslogger) line(b []byte, sink Sink) {
 	if r.unknownFields > 0 {
 		e.unknownFd.Add(uint64(r.unknownFields))
 	}
-	if r.hasType {
-		// ESMessage.h: seq_num exists from message version 2,
-		// global_seq_num from version 4.
-		hasSeq := r.hasSeq && (!r.hasVersion || r.version >= msgVersionSeqNum)
-		hasGlobal := r.hasGlobal && (!r.hasVersion || r.version >= msgVersionGlobalSeq)
-		e.dropped.Add(e.seq.observe(r.eventType, r.seq, hasSeq, r.global, hasGlobal))
+	// ESMessage.h: seq_num exists from message version 2, global_seq_num
+	// from version 4. A line without an event type still advances the
+	// global sequence (typ beyond seqTypes skips the per-type one).
+	hasSeq := r.hasSeq && (!r.hasVersion || r.version >= msgVersionSeqNum)
+	hasGlobal := r.hasGlobal && (!r.hasVersion || r.version >= msgVersionGlobalSeq)
+	typ := r.eventType
+	if !r.hasType {
+		typ = seqNoType
 	}
+	e.dropped.Add(e.seq.observe(typ, r.seq, hasSeq, r.global, hasGlobal))
 	kind, ok := kindOfType(r.eventType)
 	if !r.hasType || !ok {
 		e.unknownEv.Inc()

@@ -202,6 +202,11 @@ func TestEsloggerDropAccounting(t *testing.T) {
 			line(3, 33, 0, 1, "write", `{"target":{"path":"\/a"}}`),
 			line(3, 33, 1, 9, "write", `{"target":{"path":"\/a"}}`),
 		}, 0, 2},
+		{"line without event type advances global", []string{
+			wline(0, 1),
+			`{"version":10,"global_seq_num":2,"event":{"fork":{"child":{}}}}`,
+			wline(1, 3),
+		}, 0, 2},
 		{"big numbers", []string{wline(1<<62, 1<<62), wline(1<<62+1, 1<<62+3)}, 2, 2},
 	}
 	for _, tc := range tests {

@@ -37,6 +37,10 @@ type seqTracker struct {
 // are still counted from the global sequence.
 const seqTypes = 512
 
+// seqNoType is the type passed to observe for a message whose event type is
+// unknown: it advances only the global sequence.
+const seqNoType = 1<<32 - 1
+
 // reset forgets all sequence state (a restarted stream).
 func (t *seqTracker) reset() { *t = seqTracker{} }
 
