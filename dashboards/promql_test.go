@@ -64,34 +64,34 @@ func metricRefs(expr string) []metricRef {
 	masked = blank(groupingClause, masked, false)
 	masked = blank(templateVariable, masked, false)
 
-	// Brace blocks: label matchers, never names.
-	type span struct{ open, close int }
-	var braces []span
+	// Brace blocks: label matchers, never names. inBraces marks their
+	// bytes and closing maps each opening brace to its closing one (-1 when
+	// unterminated), so the scan below stays linear.
+	inBraces := make([]bool, len(masked))
+	closing := map[int]int{}
 	for i := 0; i < len(masked); i++ {
 		if masked[i] != '{' {
 			continue
 		}
 		end := strings.IndexByte(masked[i:], '}')
 		if end < 0 {
-			braces = append(braces, span{i, len(masked) - 1})
+			closing[i] = -1
+			for j := i; j < len(masked); j++ {
+				inBraces[j] = true
+			}
 			break
 		}
-		braces = append(braces, span{i, i + end})
-		i += end
-	}
-	inBraces := func(pos int) bool {
-		for _, b := range braces {
-			if pos >= b.open && pos <= b.close {
-				return true
-			}
+		closing[i] = i + end
+		for j := i; j <= i+end; j++ {
+			inBraces[j] = true
 		}
-		return false
+		i += end
 	}
 
 	var refs []metricRef
 	for _, loc := range tokenPattern.FindAllStringIndex(masked, -1) {
 		tok := masked[loc[0]:loc[1]]
-		if !metricName.MatchString(tok) || promqlKeywords[tok] || inBraces(loc[0]) {
+		if !metricName.MatchString(tok) || promqlKeywords[tok] || inBraces[loc[0]] {
 			continue
 		}
 		rest := strings.TrimLeft(masked[loc[1]:], " \t\r\n")
@@ -101,10 +101,8 @@ func metricRefs(expr string) []metricRef {
 		ref := metricRef{Name: tok}
 		if strings.HasPrefix(rest, "{") {
 			open := len(masked) - len(rest)
-			for _, b := range braces {
-				if b.open == open && masked[b.close] == '}' {
-					ref.Matchers = expr[b.open : b.close+1]
-				}
+			if end := closing[open]; end > open {
+				ref.Matchers = expr[open : end+1]
 			}
 		}
 		refs = append(refs, ref)
