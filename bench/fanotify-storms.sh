@@ -13,7 +13,9 @@
 #
 # Needs root (fanotify), Go, curl, and the Debian packages fatrace and
 # fnotifystat (installed with apt-get when missing). Storms write on tmpfs
-# (/dev/shm) so that they measure the monitors, not the disk.
+# (/dev/shm) so that they measure the monitors, not the disk; estally and
+# fatrace watch that filesystem only, fnotifystat (which cannot be told to)
+# every mount.
 #
 #   sudo bench/fanotify-storms.sh            # ~6 minutes
 #   RUNS=1 SECONDS_PER_RUN=3 bench/fanotify-storms.sh   # quick look
@@ -43,6 +45,9 @@ trap cleanup EXIT
 go build -o "$work/estally" ./cmd/estally
 go build -o "$work/writer" ./bench/cmd/writer
 tck=$(getconf CLK_TCK)
+# estally and fatrace watch the storms' filesystem only; fnotifystat cannot be
+# told to, and marks every mount.
+storm_mount=$(df --output=target "$STORM_ROOT" | tail -1)
 
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime+stime
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
@@ -57,14 +62,16 @@ start_monitor() {
 	case $1 in
 	none) mon_pid= ;;
 	estally)
-		"$work/estally" run --source=fanotify --web.listen-address="127.0.0.1:$PORT" \
-			--summary.socket= --log.level=warn 2>"$work/estally.log" &
+		"$work/estally" run --source=fanotify --fanotify.include-mount="$storm_mount" \
+			--web.listen-address="127.0.0.1:$PORT" --summary.socket= --log.level=warn 2>"$work/estally.log" &
 		mon_pid=$!
 		for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/metrics" >/dev/null && break; sleep 0.1; done
 		;;
 	fatrace)
-		# -f W: modifications only, the closest to what estally folds.
-		( fatrace -f W | wc -l >"$work/fatrace.count" ) &
+		# -f W: modifications only, the closest to what estally folds; -c:
+		# the mount of the current directory (by default fatrace skips
+		# filesystems without a block device, such as tmpfs).
+		( cd "$storm_mount" && fatrace -c -f W | wc -l >"$work/fatrace.count" ) &
 		sleep 0.5
 		mon_pid=$(pgrep -n -x fatrace)
 		;;

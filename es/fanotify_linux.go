@@ -2,7 +2,6 @@ package es
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -97,8 +95,8 @@ type Fanotify struct {
 	fid   bool
 	mask  uint64
 
-	f      *os.File
-	rc     syscall.RawConn
+	fd     int // the fanotify group; -1 once closed
+	polls  [2]unix.PollFd
 	fsids  map[uint64][]byte // fsid → NUL-terminated mount point
 	marked []string
 
@@ -130,13 +128,11 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	if cfg.ReadInterval <= 0 {
 		cfg.ReadInterval = DefaultFanotifyReadInterval
 	}
-	if cfg.BufferSize < 64<<10 {
-		cfg.BufferSize = max(cfg.BufferSize, 0)
-		if cfg.BufferSize == 0 {
-			cfg.BufferSize = DefaultFanotifyBufferSize
-		} else {
-			cfg.BufferSize = 64 << 10 // room for many maximal events
-		}
+	switch {
+	case cfg.BufferSize <= 0:
+		cfg.BufferSize = DefaultFanotifyBufferSize
+	case cfg.BufferSize < 64<<10:
+		cfg.BufferSize = 64 << 10 // room for many events of maximal size
 	}
 	if cfg.Report == "" {
 		cfg.Report = FanotifyReportAuto
@@ -154,6 +150,7 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	stats := NewStats("fanotify")
 	s := &Fanotify{
 		cfg:         cfg,
+		fd:          -1,
 		log:         cfg.Logger,
 		stats:       stats,
 		mute:        NewMute(cfg.Mute, stats),
@@ -172,7 +169,7 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 		overflowLog: logLimiter{every: 10 * time.Second},
 		errorLog:    logLimiter{every: 10 * time.Second},
 	}
-	if err := s.init(); err != nil {
+	if err := s.initGroup(); err != nil {
 		return nil, err
 	}
 	if err := s.markFilesystems(); err != nil {
@@ -190,8 +187,8 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	return s, nil
 }
 
-// init creates the fanotify group, in FID mode when possible.
-func (s *Fanotify) init() error {
+// initGroup creates the fanotify group, in FID mode when possible.
+func (s *Fanotify) initGroup() error {
 	const base = unix.FAN_CLASS_NOTIF | unix.FAN_CLOEXEC | unix.FAN_NONBLOCK
 	const eventFlags = unix.O_RDONLY | unix.O_LARGEFILE | unix.O_CLOEXEC
 	var fd int
@@ -215,13 +212,7 @@ func (s *Fanotify) init() error {
 		}
 		s.mask = unix.FAN_MODIFY | unix.FAN_CLOSE_WRITE | unix.FAN_OPEN_EXEC
 	}
-	s.f = os.NewFile(uintptr(fd), "fanotify")
-	rc, err := s.f.SyscallConn()
-	if err != nil {
-		s.f.Close()
-		return fmt.Errorf("fanotify: %w", err)
-	}
-	s.rc = rc
+	s.fd = fd
 	return nil
 }
 
@@ -281,11 +272,7 @@ func (s *Fanotify) markFilesystems() error {
 }
 
 func (s *Fanotify) mark(path string) error {
-	var err error
-	cerr := s.rc.Control(func(fd uintptr) {
-		err = unix.FanotifyMark(int(fd), unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, s.mask, unix.AT_FDCWD, path)
-	})
-	return cmp.Or(cerr, err)
+	return unix.FanotifyMark(s.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, s.mask, unix.AT_FDCWD, path)
 }
 
 // Stats returns the source's loss ledger.
@@ -298,11 +285,15 @@ func (s *Fanotify) Filesystems() []string { return append([]string(nil), s.marke
 // fails. It then removes the marks and closes the descriptors; the source
 // cannot be run again.
 func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
-	if s.running || s.f == nil {
+	if s.running || s.fd < 0 {
 		return errors.New("fanotify: source already ran")
 	}
 	s.running = true
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			s.log.Warn("fanotify shutdown", "err", err)
+		}
+	}()
 
 	var wg sync.WaitGroup
 	connCtx, cancelConn := context.WithCancel(ctx)
@@ -316,31 +307,37 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 			}
 		}()
 	}
-	stop := context.AfterFunc(ctx, func() { _ = s.f.SetReadDeadline(time.Unix(1, 0)) })
+	// The descriptor is polled directly, not through Go's network poller:
+	// the poller would keep it registered while the source sleeps between
+	// reads and wake a thread for every event queued, which under a storm
+	// costs more CPU than reading the events. poll(2) listens only while
+	// the source waits for the first event of a batch; an eventfd ends the
+	// wait on shutdown.
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("fanotify: eventfd: %w", err)
+	}
+	defer unix.Close(wake)
+	stop := context.AfterFunc(ctx, func() {
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		_, _ = unix.Write(wake, one[:])
+	})
 	defer stop()
+	s.polls = [2]unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
 
 	s.stats.SetUp(true)
 	defer s.stats.SetUp(false)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		// Block until the queue has events, read them, then drain what is
-		// left if the read filled the buffer.
-		n, err := s.read(true)
-		for err == nil && n > 0 {
-			s.process(s.buf[:n], sink)
-			if n < len(s.buf)/2 {
-				break
-			}
-			n, err = s.read(false)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		if err := s.wait(); err != nil {
 			return err
 		}
-		// Let the queue fill, and the kernel merge, before the next read.
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Let the queue fill, and the kernel merge, before reading.
 		timer.Reset(s.cfg.ReadInterval)
 		select {
 		case <-ctx.Done():
@@ -348,33 +345,60 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 			return nil
 		case <-timer.C:
 		}
-	}
-}
-
-// read reads one buffer of events. With wait it blocks until there are
-// events; without, it returns 0 when there are none.
-func (s *Fanotify) read(wait bool) (int, error) {
-	var n int
-	var rerr error
-	err := s.rc.Read(func(fd uintptr) bool {
+		// Read a buffer, and more while reads fill the buffer.
 		for {
-			n, rerr = unix.Read(int(fd), s.buf)
-			if rerr != unix.EINTR {
+			n, err := s.read()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			s.process(s.buf[:n], sink)
+			if n < len(s.buf)/2 {
 				break
 			}
 		}
-		return !wait || rerr != unix.EAGAIN
-	})
-	if err != nil {
-		return 0, fmt.Errorf("fanotify read: %w", err)
 	}
-	if rerr == unix.EAGAIN {
-		return 0, nil
+}
+
+// wait blocks until the queue has events or the wake descriptor is
+// signalled.
+func (s *Fanotify) wait() error {
+	for {
+		s.polls[0].Revents, s.polls[1].Revents = 0, 0
+		_, err := unix.Poll(s.polls[:], -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("fanotify poll: %w", err)
+		}
+		if s.polls[1].Revents != 0 || s.polls[0].Revents&unix.POLLIN != 0 {
+			return nil
+		}
+		if s.polls[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+			return fmt.Errorf("fanotify poll: revents %#x", s.polls[0].Revents)
+		}
 	}
-	if rerr != nil {
-		return 0, fmt.Errorf("fanotify read: %w", rerr)
+}
+
+// read reads one buffer of events without blocking; it returns 0 when the
+// queue is empty.
+func (s *Fanotify) read() (int, error) {
+	for {
+		n, err := unix.Read(s.fd, s.buf)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, fmt.Errorf("fanotify read: %w", err)
+		}
 	}
-	return n, nil
 }
 
 // process decodes one buffer of events and hands them to sink.
@@ -561,20 +585,18 @@ func (s *Fanotify) Close() error {
 		if s.conn != nil {
 			s.conn.close(s.running)
 		}
-		if s.f == nil {
+		if s.fd < 0 {
 			return
 		}
 		if len(s.marked) > 0 {
-			_ = s.rc.Control(func(fd uintptr) {
-				err = unix.FanotifyMark(int(fd), unix.FAN_MARK_FLUSH|unix.FAN_MARK_FILESYSTEM, 0, unix.AT_FDCWD, "/")
-			})
-			if err != nil {
-				err = fmt.Errorf("fanotify: removing marks: %w", err)
+			if ferr := unix.FanotifyMark(s.fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_FILESYSTEM, 0, unix.AT_FDCWD, "/"); ferr != nil {
+				err = fmt.Errorf("fanotify: removing marks: %w", ferr)
 			}
 		}
-		if cerr := s.f.Close(); cerr != nil && err == nil {
+		if cerr := unix.Close(s.fd); cerr != nil && err == nil {
 			err = fmt.Errorf("fanotify: %w", cerr)
 		}
+		s.fd = -1
 		s.stats.SetUp(false)
 	})
 	return err

@@ -62,4 +62,3 @@ func appendProcPath(dst []byte, pid int32, leaf string) []byte {
 	dst = append(dst, leaf...)
 	return append(dst, 0)
 }
-

@@ -151,7 +151,9 @@ func TestParseProcEvents(t *testing.T) {
 	in = append(in, 1, 2, 3)                                // trailing garbage
 	var got []string
 	parseProcEvents(in,
-		func(parent, child int32) { got = append(got, "fork", string(rune('0'+parent-10)), string(rune('0'+child-10))) },
+		func(parent, child int32) {
+			got = append(got, "fork", string(rune('0'+parent-10)), string(rune('0'+child-10)))
+		},
 		func(pid int32) { got = append(got, "exec", string(rune('0'+pid-10))) })
 	want := []string{"fork", "0", "1", "exec", "1"}
 	if len(got) != len(want) {
