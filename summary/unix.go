@@ -70,6 +70,7 @@ type UnixServer struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+	done   chan struct{} // closed by Close
 	wg     sync.WaitGroup
 }
 
@@ -115,6 +116,7 @@ func ListenUnix(cfg UnixConfig) (*UnixServer, error) {
 		log:   newRateLogger(cfg.Logger, time.Minute),
 		sem:   make(chan struct{}, cfg.MaxConns),
 		conns: map[net.Conn]struct{}{},
+		done:  make(chan struct{}),
 		uids:  cfg.AllowedUIDs,
 		gids:  append([]uint32(nil), cfg.AllowedGIDs...),
 	}
@@ -246,6 +248,7 @@ func (s *UnixServer) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	conns := make([]net.Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -375,6 +378,9 @@ func (s *UnixServer) push(c *net.UnixConn, sub *Subscriber) {
 	for {
 		select {
 		case <-sub.Done():
+			return
+		case <-s.done:
+			sub.Close(ReasonShutdown)
 			return
 		case <-sub.Ready():
 		}

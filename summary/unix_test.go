@@ -375,3 +375,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A subscriber whose client went away while no summary is being published
+// must not keep Serve from returning.
+func TestUnixShutdownWithIdleSubscriber(t *testing.T) {
+	hub := NewHub(HubConfig{})
+	s := NewBuilder(time.Second).Build(testSnapshot(time.Now(), 1, 10, 1), nil)
+	js, _ := Encode(s, DefaultMaxBytes)
+	hub.Publish(NewMessage(s, js))
+	srv, err := ListenUnix(UnixConfig{Path: filepath.Join(shortDir(t), "s.sock"), Hub: hub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	c, err := net.Dial("unix", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte(`{"op":"subscribe"}` + "\n"))
+	if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, func() bool { return hub.Subscribers() == 1 }) // noticed only at the next write
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+	if hub.Subscribers() != 0 {
+		t.Fatalf("%d subscribers left", hub.Subscribers())
+	}
+}
