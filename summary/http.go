@@ -12,6 +12,7 @@ const HTTPPath = "/api/v1/summary"
 // builds a summary: a request costs one write of the shared encoding. Before
 // the first summary it answers 503.
 func HTTPHandler(h *Hub) http.Handler {
+	h.Metrics().initTransport(TransportHTTP)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")

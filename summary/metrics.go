@@ -37,8 +37,8 @@ type Metrics struct {
 	truncated   prometheus.Counter
 }
 
-// NewMetrics returns zeroed metrics, with the series of every transport
-// present from the start.
+// NewMetrics returns zeroed metrics. Each transport creates its series when
+// it starts, so that they are exported before the first event.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,13 +74,27 @@ func NewMetrics() *Metrics {
 			Help: "Summaries whose top lists were cut to fit the size cap.",
 		}),
 	}
-	for _, t := range []string{TransportUnix, TransportXPC, TransportHTTP} {
-		m.messages.WithLabelValues(t)
-		m.coalesced.WithLabelValues(t)
-		m.subscribers.WithLabelValues(t)
-		m.refused.WithLabelValues(t)
-	}
 	return m
+}
+
+// allReasons lists every disconnect reason, for exporting zeros.
+var allReasons = []string{ReasonClientClosed, ReasonStuck, ReasonWriteError, ReasonBadRequest,
+	ReasonOversizedRequest, ReasonReadTimeout, ReasonTooManySubscribers, ReasonTooManyConnections,
+	ReasonRefusedPeer, ReasonShutdown}
+
+// initTransport creates the series of a transport at zero, so they are
+// exported before anything happens. Transports call it when they start.
+func (m *Metrics) initTransport(t string) {
+	m.messages.WithLabelValues(t)
+	if t == TransportHTTP { // pull only
+		return
+	}
+	m.coalesced.WithLabelValues(t)
+	m.subscribers.WithLabelValues(t)
+	m.refused.WithLabelValues(t)
+	for _, r := range allReasons {
+		m.disconnects.WithLabelValues(t, r)
+	}
 }
 
 // Describe implements [prometheus.Collector].

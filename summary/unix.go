@@ -150,6 +150,7 @@ func ListenUnix(cfg UnixConfig) (*UnixServer, error) {
 		}
 	}
 	s.l = l
+	s.m.initTransport(TransportUnix)
 	return s, nil
 }
 

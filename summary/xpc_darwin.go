@@ -210,6 +210,7 @@ func ListenXPC(cfg XPCConfig) (*XPCListener, error) {
 	l.handler = objc.NewBlock(func(_ objc.Block, ev unsafe.Pointer) { l.onListenerEvent(ev) })
 	xpc.setEventHandler(l.listener, l.handler)
 	xpc.activate(l.listener)
+	l.m.initTransport(TransportXPC)
 	return l, nil
 }
 
