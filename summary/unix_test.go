@@ -236,6 +236,29 @@ func TestUnixHostileClients(t *testing.T) {
 		})
 	}
 
+	t.Run("trickle", func(t *testing.T) { // one byte every 50 ms: the deadline is for the whole line
+		before := count(ReasonReadTimeout)
+		c, err := net.Dial("unix", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			for _, b := range []byte(`{"op":"get"}`) {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if !strings.Contains(line, "no request received") {
+			t.Fatalf("reply %q", line)
+		}
+		waitFor(t, func() bool { return count(ReasonReadTimeout) == before+1 })
+	})
+
 	t.Run("1000 connections", func(t *testing.T) {
 		before := count(ReasonTooManyConnections)
 		var conns []net.Conn
