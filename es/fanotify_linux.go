@@ -73,20 +73,36 @@ type FanotifyConfig struct {
 
 // Fanotify is the Linux fanotify source. It marks whole filesystems
 // (FAN_MARK_FILESYSTEM) for modify, close-write, create, moved-from and
-// delete events in the notification class, reads the queue in timed batches,
-// and reports each event with the acting process's executable and the file's
+// delete events in the notification class (never FAN_UNLIMITED_QUEUE: the
+// kernel's queue stays bounded), reads the queue in timed batches, and
+// reports each event with the acting process's executable and the file's
 // path. It is the only file calling the fanotify and open_by_handle_at APIs.
+//
+// Paths: in FID mode (Linux 5.9+) each event names the parent directory by
+// file handle, resolved through a bounded cache (open_by_handle_at, then
+// /proc/self/fd), plus the entry name. Paths are resolved when events are
+// read, so an event queued before its directory was renamed carries the new
+// name; one whose directory is gone is reported as [PathStale], counted.
+// In fd mode the kernel opens each file and the path is read from
+// /proc/self/fd.
+//
+// Executables: /proc/PID/exe through a cache checked against the process
+// start time; exec-time learning from the queue's own FAN_OPEN_EXEC events
+// and from the process connector attributes processes that exit before
+// their events are read. Placeholders ([ExeExited], [ExeUnknown]) are counted.
 //
 // Event kinds: FAN_MODIFY is [KindWrite] (truncation also raises FAN_MODIFY,
 // so fanotify never reports [KindTruncate]); FAN_CLOSE_WRITE is
 // [KindCloseModified]; FAN_CREATE [KindCreate]; FAN_MOVED_FROM [KindRename]
-// with the source path; FAN_DELETE [KindUnlink]. The kernel merges identical
-// queued events on one file by one process, so a run of writes between two
-// reads arrives as one [KindWrite]. Directory events are not reported. In fd
-// mode (kernels before 5.9) only writes and close-writes exist.
+// with the source path; FAN_DELETE [KindUnlink]. The kernel merges queued
+// events on one file by one process: a run of writes between two reads
+// arrives as one [KindWrite], and a file created, written, closed and
+// deleted within one read interval as one event of each of those kinds.
+// Directory events are not reported. In fd mode (kernels before 5.9) only
+// writes and close-writes exist.
 //
 // A queue overflow is counted in [Stats.Overflows]; how many events it lost
-// is unknown.
+// is unknown. Filesystems mounted after the source started are not watched.
 type Fanotify struct {
 	cfg   FanotifyConfig
 	log   *slog.Logger
