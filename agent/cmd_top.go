@@ -63,8 +63,9 @@ type topConfig struct {
 	resize   <-chan os.Signal
 }
 
-// topSession runs the view until q/Ctrl-C, ctx is done, or the daemon goes
-// away; it always restores the terminal.
+// topSession runs the view until q/Ctrl-C or ctx is done; it returns an
+// error if it cannot reach the daemon at all (later disconnections are shown
+// and retried). It always restores the terminal.
 func topSession(ctx context.Context, cfg topConfig) error {
 	inFd, outFd := int(cfg.in.Fd()), int(cfg.out.Fd())
 	old, err := term.MakeRaw(inFd)
@@ -82,16 +83,7 @@ func topSession(ctx context.Context, cfg topConfig) error {
 
 	updates := make(chan *summary.Summary, 1)
 	errc := make(chan error, 1)
-	go func() {
-		errc <- (&summary.Client{Path: cfg.socket}).Subscribe(ctx, cfg.interval, func(r summary.Received) error {
-			select { // latest wins: never queue behind a slow terminal
-			case <-updates:
-			default:
-			}
-			updates <- r.Summary
-			return nil
-		})
-	}()
+	go subscribeLoop(ctx, cfg, updates, errc)
 
 	v := &topView{socket: cfg.socket}
 	size := func() {
@@ -109,16 +101,55 @@ func topSession(ctx context.Context, cfg topConfig) error {
 			return nil
 		case s := <-updates:
 			v.push(s)
+			v.status = ""
 			draw()
 		case <-cfg.resize:
 			size()
 			io.WriteString(cfg.out, "\x1b[2J")
 			draw()
 		case err := <-errc:
-			if ctx.Err() != nil {
-				return nil
+			select { // a summary received before the failure still counts
+			case s := <-updates:
+				v.push(s)
+			default:
 			}
-			return err
+			if v.cur == nil { // never connected: say why and exit
+				return err
+			}
+			v.status = "disconnected (" + err.Error() + "); retrying"
+			draw()
+		}
+	}
+}
+
+// subscribeLoop keeps a subscription open, reconnecting every second after
+// a failure until ctx is done. Summaries go to updates, latest wins (never
+// queued behind a slow terminal); failures to errc, latest wins.
+func subscribeLoop(ctx context.Context, cfg topConfig, updates chan *summary.Summary, errc chan error) {
+	c := &summary.Client{Path: cfg.socket}
+	for ctx.Err() == nil {
+		err := c.Subscribe(ctx, cfg.interval, func(r summary.Received) error {
+			select {
+			case <-updates:
+			default:
+			}
+			updates <- r.Summary
+			return nil
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		select {
+		case <-errc:
+		default:
+		}
+		errc <- err
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }

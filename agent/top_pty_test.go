@@ -145,3 +145,64 @@ func waitOutput(t *testing.T, out *syncBuffer, wants ...string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTopReconnects: without a daemon the session fails at once (terminal
+// restored); once it has shown a summary, a lost daemon is shown and
+// retried, and a new daemon on the same socket is picked up.
+func TestTopReconnects(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100})
+	var out syncBuffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	dir, err := os.MkdirTemp("", "esttop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "s.sock")
+
+	if err := topSession(context.Background(), topConfig{socket: sock, in: tty, out: tty}); err == nil {
+		t.Fatal("no error without a daemon")
+	}
+
+	serve := func(seq uint64) (stop func()) {
+		hub := summary.NewHub(summary.HubConfig{})
+		publish(t, hub, viewSummary(seq, time.Now(), 1000, 2))
+		srv, err := summary.ListenUnix(summary.UnixConfig{Path: sock, Hub: hub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { srv.Serve(ctx); close(done) }()
+		return func() { hub.Close(); cancel(); <-done }
+	}
+	stop := serve(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- topSession(ctx, topConfig{socket: sock, in: tty, out: tty}) }()
+	waitOutput(t, &out, "#1")
+	stop()
+	waitOutput(t, &out, "disconnected (")
+	stop = serve(9)
+	defer stop()
+	waitOutput(t, &out, "#9")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
