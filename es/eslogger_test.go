@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -397,5 +399,49 @@ func TestNewClientError(t *testing.T) {
 	}
 	if !strings.Contains(ErrESNotPermitted.Error(), FullDiskAccessSettingsURL) {
 		t.Error("the Full Disk Access error does not link to System Settings")
+	}
+}
+
+// endlessLine yields one line of n bytes of 'x' and a newline, then a good
+// line, without ever holding the long line in memory.
+type endlessLine struct {
+	n    int
+	tail string
+}
+
+func (r *endlessLine) Read(p []byte) (int, error) {
+	if r.n > 0 {
+		k := min(len(p), r.n)
+		for i := range k {
+			p[i] = 'x'
+		}
+		r.n -= k
+		return k, nil
+	}
+	if r.tail == "" {
+		return 0, io.EOF
+	}
+	k := copy(p, r.tail)
+	r.tail = r.tail[k:]
+	return k, nil
+}
+
+// TestEsloggerOversizeLineBoundedMemory reads a 64 MiB line and checks that
+// the reader's allocations stay near its line limit, not the line's size.
+func TestEsloggerOversizeLineBoundedMemory(t *testing.T) {
+	e := newTestEslogger(t, "-")
+	e.cfg.Stdin = &endlessLine{n: 64 << 20, tail: "\n" + wline(0, 1) + "\n"}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var rec recorder
+	if err := e.Run(context.Background(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4*uint64(e.cfg.MaxLine)+1<<20 {
+		t.Errorf("allocated %d bytes reading a 64 MiB line with a %d-byte limit", grew, e.cfg.MaxLine)
+	}
+	if len(rec.evs) != 1 || errorCount(e.Stats(), ReasonOversizeLine) != 1 {
+		t.Errorf("events %d, oversize %d", len(rec.evs), errorCount(e.Stats(), ReasonOversizeLine))
 	}
 }
