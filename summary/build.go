@@ -42,6 +42,7 @@ func (b *Builder) Build(snap aggregate.Snapshot, stats []es.StatsSnapshot) *Summ
 		IntervalSeconds: b.interval.Seconds(),
 		Totals:          kindCountsOf(snap.Observed),
 		Bytes:           snap.Bytes,
+		Invalid:         snap.Invalid,
 		Sources:         make([]Source, 0, len(stats)),
 	}
 	if !b.prevTime.IsZero() {

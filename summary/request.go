@@ -94,3 +94,26 @@ func every(requested, agent time.Duration) (int, error) {
 	n := int((requested + agent - 1) / agent)
 	return max(n, 1), nil
 }
+
+// RequestFromFields builds a request from a dictionary-based transport's
+// message (XPC) with the same rules as ParseRequest: keys is the number of
+// keys in the message, op the string at "op" ("" if absent or not a string),
+// and interval the string at "interval" when hasInterval.
+func RequestFromFields(keys int, op string, hasInterval bool, interval string) (Request, error) {
+	want := 1
+	if hasInterval {
+		want = 2
+	}
+	if keys != want {
+		return Request{}, fmt.Errorf("%w: unknown keys (want \"op\" and, for subscribe, \"interval\")", ErrBadRequest)
+	}
+	req := map[string]string{"op": op}
+	if hasInterval {
+		req["interval"] = interval
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	return ParseRequest(line)
+}

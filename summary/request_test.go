@@ -91,3 +91,29 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestRequestFromFields(t *testing.T) {
+	for _, tc := range []struct {
+		keys        int
+		op          string
+		hasInterval bool
+		interval    string
+		want        Request
+		wantErr     bool
+	}{
+		{1, "get", false, "", Request{Op: OpGet}, false},
+		{1, "subscribe", false, "", Request{Op: OpSubscribe}, false},
+		{2, "subscribe", true, "3s", Request{Op: OpSubscribe, Interval: 3 * time.Second}, false},
+		{2, "subscribe", true, "", Request{}, true}, // interval present but not a string
+		{2, "get", false, "", Request{}, true},      // an unknown key
+		{1, "", false, "", Request{}, true},         // op missing or not a string
+		{1, "rm", false, "", Request{}, true},
+		{0, "", false, "", Request{}, true},
+		{1, "get\x00", false, "", Request{}, true},
+	} {
+		got, err := RequestFromFields(tc.keys, tc.op, tc.hasInterval, tc.interval)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("RequestFromFields(%d, %q, %v, %q) = %+v, %v", tc.keys, tc.op, tc.hasInterval, tc.interval, got, err)
+		}
+	}
+}

@@ -36,6 +36,9 @@ type Summary struct {
 	Bytes uint64 `json:"bytes"`
 	// DroppedTotal sums the drops of every source and stage.
 	DroppedTotal uint64 `json:"dropped_total"`
+	// Invalid counts events a source delivered with an unknown kind (a
+	// source bug); they are not folded, so not in Totals.
+	Invalid uint64 `json:"invalid"`
 	// Sources holds each event source's loss ledger.
 	Sources []Source `json:"sources"`
 	// Processes and Paths describe the two aggregation tables.

@@ -3,7 +3,6 @@
 package summary
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -358,23 +357,8 @@ func (p *xpcPeer) onRequest(msg unsafe.Pointer) {
 
 // parse reads a request from a dictionary with the Unix socket's rules.
 func (p *xpcPeer) parse(msg unsafe.Pointer) (Request, error) {
-	op := xpc.dictGetString(msg, "op")
-	var allowed uintptr = 1
-	if xpc.dictGetValue(msg, "interval") != nil {
-		allowed = 2
-	}
-	if xpc.dictCount(msg) != allowed {
-		return Request{}, fmt.Errorf("%w: unknown keys (want \"op\" and, for subscribe, \"interval\")", ErrBadRequest)
-	}
-	req := map[string]string{"op": op}
-	if allowed == 2 {
-		req["interval"] = xpc.dictGetString(msg, "interval")
-	}
-	line, err := json.Marshal(req)
-	if err != nil {
-		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
-	}
-	return ParseRequest(line)
+	hasInterval := xpc.dictGetValue(msg, "interval") != nil
+	return RequestFromFields(int(xpc.dictCount(msg)), xpc.dictGetString(msg, "op"), hasInterval, xpc.dictGetString(msg, "interval"))
 }
 
 // push sends each pending summary with a reply handler; the next one waits
