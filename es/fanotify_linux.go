@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -162,7 +163,7 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Mute.PIDs = append(cfg.Mute.PIDs, int32(os.Getpid()))
+	cfg.Mute.PIDs = append(slices.Clip(cfg.Mute.PIDs), int32(os.Getpid()))
 	stats := NewStats("fanotify")
 	s := &Fanotify{
 		cfg:         cfg,
