@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -68,5 +69,28 @@ func TestEndToEndEslogger(t *testing.T) {
 	}
 	if code, _ := d.stop(t); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
+// TestEndToEndEsloggerNotPermitted spawns a stand-in eslogger that fails as
+// the real one does without Full Disk Access, and checks that the agent
+// exits 1 with an error telling the user what to grant.
+func TestEndToEndEsloggerNotPermitted(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "eslogger")
+	body := "#!/bin/sh\necho 'Failed to create ES client: ES_NEW_CLIENT_RESULT_ERR_NOT_PERMITTED' >&2\nexit 1\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildEstally(t)
+	cmd := exec.Command(bin, "run", "--source=eslogger", "--eslogger.input=exec", "--eslogger.path="+script,
+		"--web.listen-address=127.0.0.1:0", "--summary.socket=")
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit code %d (%v), want 1; output:\n%s", code, err, out)
+	}
+	for _, want := range []string{"level=ERROR", "Full Disk Access", "Privacy_AllFiles"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
