@@ -130,7 +130,11 @@ func (e *Eslogger) Run(ctx context.Context, sink Sink) error {
 	case EsloggerInputExec:
 		return e.runExec(ctx, sink)
 	case "-":
-		return e.runReader(ctx, e.cfg.Stdin, sink, "standard input")
+		in := e.cfg.Stdin
+		if f, ok := in.(*os.File); ok {
+			in = interruptible(f)
+		}
+		return e.runReader(ctx, in, sink, "standard input")
 	default:
 		f, err := os.Open(e.cfg.Input)
 		if err != nil {

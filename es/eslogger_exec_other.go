@@ -5,6 +5,7 @@ package es
 import (
 	"context"
 	"errors"
+	"os"
 )
 
 var errEsloggerExec = errors.New("eslogger: spawning eslogger is not supported on this platform; pipe its output to --eslogger.input=- instead")
@@ -13,3 +14,5 @@ func (e *Eslogger) runExec(context.Context, Sink) error { return errEsloggerExec
 
 // ProbeEslogger reports that eslogger cannot be spawned on this platform.
 func ProbeEslogger(string) error { return errEsloggerExec }
+
+func interruptible(f *os.File) *os.File { return f }

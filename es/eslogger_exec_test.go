@@ -137,3 +137,32 @@ func TestProbeEslogger(t *testing.T) {
 		t.Errorf("probe as a user: %v", err)
 	}
 }
+
+// TestEsloggerStdinStops checks that Run on a blocking pipe with no input
+// returns promptly once its context is done.
+func TestEsloggerStdinStops(t *testing.T) {
+	var fds [2]int
+	if err := syscall.Pipe(fds[:]); err != nil { // blocking, unlike os.Pipe
+		t.Fatal(err)
+	}
+	r := os.NewFile(uintptr(fds[0]), "pipe-r")
+	w := os.NewFile(uintptr(fds[1]), "pipe-w")
+	defer w.Close()
+	e, err := NewEslogger(EsloggerConfig{Input: "-", Stdin: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx, SinkFunc(func(*Event) {})) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still blocked on standard input after cancel")
+	}
+}

@@ -81,3 +81,19 @@ func ProbeEslogger(path string) error {
 	}
 	return nil
 }
+
+// interruptible returns a version of f whose blocked Read a Close from
+// another goroutine ends: a pipe or FIFO switched to non-blocking mode and
+// handed to the runtime poller. Other files (terminals, whose mode the
+// shell shares; regular files, which never block) are returned unchanged.
+func interruptible(f *os.File) *os.File {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return f
+	}
+	fd := int(f.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return f
+	}
+	return os.NewFile(uintptr(fd), f.Name())
+}
