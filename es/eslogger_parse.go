@@ -37,15 +37,17 @@ const (
 	// ReasonPathTruncated: an event whose path the kernel truncated (ES
 	// truncates paths beyond 16K); the event is still folded.
 	ReasonPathTruncated = "path_truncated"
-	// ReasonMalformedMessage: an es_message_t that cannot be decoded (a
-	// required pointer is NULL, a string is longer than the limit).
+	// ReasonMalformedMessage: an es_message_t that cannot be decoded: a
+	// required pointer is NULL, a target path is empty, or a destination
+	// type is unknown.
 	ReasonMalformedMessage = "malformed_message"
 )
 
 // unknownExecutable is Event.Executable when a line names no executable.
 var unknownExecutable = []byte("<unknown>")
 
-// esKindOf maps an ES event name, as eslogger writes it, to its type number.
+// esTypeOfName maps an ES event name, as eslogger writes it, to its type
+// number, for the folded types.
 func esTypeOfName(name []byte) (uint32, bool) {
 	switch string(name) {
 	case "write":

@@ -83,6 +83,18 @@ func TestEsloggerFixtures(t *testing.T) {
 				if p.rec.version != uint64(version) || p.rec.unknownFields != 0 {
 					t.Errorf("version %d, unknown fields %d", p.rec.version, p.rec.unknownFields)
 				}
+				if want := tc.file == "close_unmodified"; p.rec.wasMappedWritable != want {
+					t.Errorf("was_mapped_writable %v, want %v", p.rec.wasMappedWritable, want)
+				}
+				if strings.HasPrefix(tc.file, "create") || strings.HasPrefix(tc.file, "rename") {
+					want := uint64(0)
+					if strings.HasSuffix(tc.file, "new_path") {
+						want = 1
+					}
+					if !p.rec.hasDestType || p.rec.destType != want {
+						t.Errorf("destination_type %d (present %v), want %d", p.rec.destType, p.rec.hasDestType, want)
+					}
+				}
 
 				e := newTestEslogger(t, name)
 				var rec recorder
