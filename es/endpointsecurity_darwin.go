@@ -252,9 +252,18 @@ func (s *EndpointSecurity) mutePaths(c *esClient) {
 		for len(p) > 1 && p[len(p)-1] == '/' {
 			p = p[:len(p)-1]
 		}
-		if api.mutePath == nil ||
-			api.mutePath(c.client, p, esMutePathTargetLiteral) != esReturnSuccess ||
-			api.mutePath(c.client, p+"/", esMutePathTargetPrefix) != esReturnSuccess {
+		if p == "" {
+			continue
+		}
+		ok := api.mutePath != nil
+		if ok && p != "/" {
+			ok = api.mutePath(c.client, p, esMutePathTargetLiteral) == esReturnSuccess
+			p += "/"
+		}
+		if ok {
+			ok = api.mutePath(c.client, p, esMutePathTargetPrefix) == esReturnSuccess
+		}
+		if !ok {
 			s.log.Info("target path muting needs macOS 13; filtering the prefix in the agent instead", "prefix", p)
 		}
 	}
