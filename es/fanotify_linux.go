@@ -1,410 +1,67 @@
 package es
 
 import (
-	"bytes"
-	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
-	"slices"
-	"strconv"
-	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// Defaults of [FanotifyConfig].
-const (
-	DefaultFanotifyReadInterval = 20 * time.Millisecond
-	DefaultFanotifyBufferSize   = 1 << 20
-	defaultDirCacheSize         = 4096
-	defaultProcCacheSize        = 4096
-)
+// This file is the only one calling the fanotify and open_by_handle_at APIs.
 
-// Report modes of the fanotify source.
-const (
-	FanotifyReportAuto = "auto" // FID with names if the kernel has it, else fd
-	FanotifyReportFID  = "fid"  // FAN_REPORT_DFID_NAME: directory handle and name (Linux 5.9+)
-	FanotifyReportFD   = "fd"   // an open file per event: modify and close-write only
-)
-
-// Placeholder paths, and the [Stats.Errors] reasons counting events
-// attributed to them.
-const (
-	// PathStale is reported for a file whose directory was deleted before
-	// the event was read (its handle is stale).
-	PathStale = "<stale>"
-	// PathUnresolved is reported when the path could not be resolved
-	// otherwise.
-	PathUnresolved = "<unresolved>"
-
-	reasonStaleHandle    = "stale_handle"
-	reasonPathUnresolved = "path_unresolved"
-	reasonMalformed      = "malformed_record"
-)
-
-var pathStale, pathUnresolved = []byte(PathStale), []byte(PathUnresolved)
-
-// FanotifyConfig configures a [Fanotify] source. Zero values take defaults.
-type FanotifyConfig struct {
-	// ReadInterval is how long the source lets events queue (and the kernel
-	// merge them) between reads once events arrive. Reading as fast as
-	// possible defeats the kernel's merging and costs far more CPU.
-	ReadInterval time.Duration
-	// BufferSize is the size of the read buffer in bytes.
-	BufferSize int
-	// Report is FanotifyReportAuto, FanotifyReportFID or FanotifyReportFD.
-	Report string
-	// Mounts chooses the filesystems to mark; nil excludes
-	// [DefaultExcludeFSTypes].
-	Mounts *MountFilter
-	// Mute is the self-filter; the source's own pid is always muted.
-	Mute MuteConfig
-	// Logger receives setup messages and rate-limited warnings.
-	Logger *slog.Logger
-	// MountinfoPath defaults to /proc/self/mountinfo.
-	MountinfoPath string
-	// NoProcConnector disables exec-time learning of executables.
-	NoProcConnector bool
-}
-
-// Fanotify is the Linux fanotify source. It marks whole filesystems
-// (FAN_MARK_FILESYSTEM) for modify, close-write, create, moved-from and
-// delete events in the notification class (never FAN_UNLIMITED_QUEUE: the
-// kernel's queue stays bounded), reads the queue in timed batches, and
-// reports each event with the acting process's executable and the file's
-// path. It is the only file calling the fanotify and open_by_handle_at APIs.
-//
-// Paths: in FID mode (Linux 5.9+) each event names the parent directory by
-// file handle, resolved through a bounded cache (open_by_handle_at, then
-// /proc/self/fd), plus the entry name. Paths are resolved when events are
-// read, so an event queued before its directory was renamed carries the new
-// name; one whose directory is gone is reported as [PathStale], counted.
-// In fd mode the kernel opens each file and the path is read from
-// /proc/self/fd.
-//
-// Executables: /proc/PID/exe through a cache checked against the process
-// start time; exec-time learning from the queue's own FAN_OPEN_EXEC events
-// and from the process connector attributes processes that exit before
-// their events are read. Placeholders ([ExeExited], [ExeUnknown]) are counted.
-//
-// Event kinds: FAN_MODIFY is [KindWrite] (truncation also raises FAN_MODIFY,
-// so fanotify never reports [KindTruncate]); FAN_CLOSE_WRITE is
-// [KindCloseModified]; FAN_CREATE [KindCreate]; FAN_MOVED_FROM [KindRename]
-// with the source path; FAN_DELETE [KindUnlink]. The kernel merges queued
-// events on one file by one process: a run of writes between two reads
-// arrives as one [KindWrite], and a file created, written, closed and
-// deleted within one read interval as one event of each of those kinds.
-// Directory events are not reported. In fd mode (kernels before 5.9) only
-// writes and close-writes exist.
-//
-// A queue overflow is counted in [Stats.Overflows]; how many events it lost
-// is unknown. Filesystems mounted after the source started are not watched.
-type Fanotify struct {
-	cfg   FanotifyConfig
-	log   *slog.Logger
-	stats *Stats
-	mute  *Mute
-	fid   bool
-	mask  uint64
-
-	fd     int // the fanotify group; -1 once closed
-	polls  [2]unix.PollFd
-	fsids  map[uint64][]byte // fsid → NUL-terminated mount point
+// fanGroup is one fanotify group: a notification-class queue in one
+// reporting mode, and the filesystems marked on it. The queue keeps its
+// default bound (never FAN_UNLIMITED_QUEUE): overflow is counted instead of
+// turning into unbounded kernel memory.
+type fanGroup struct {
+	fd     int
+	fid    bool   // FAN_REPORT_DFID_NAME; else an open file per event
+	mask   uint64 // the events marked
 	marked []string
-
-	conn  *procConn
-	ident *procIdent
-	dirs  *dirCache
-
-	buf     []byte
-	dec     fanotifyDecoder
-	rec     fanotifyRecord
-	ev      Event
-	pathBuf []byte
-	exeBuf  []byte
-	scratch []byte // NUL-terminated paths for system calls
-	link    []byte // readlink target
-
-	muted, malformed, stale, unresolved *Counter
-	overflowLog, errorLog               logLimiter
-
-	closeOnce sync.Once
-	running   bool
 }
 
-// NewFanotify creates a fanotify group and marks the chosen filesystems. It
-// needs CAP_SYS_ADMIN (and CAP_DAC_READ_SEARCH to resolve paths in FID
-// mode). The events queue from then on; [Fanotify.Run] reads them, and
-// releases everything when it returns.
-func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
-	if cfg.ReadInterval <= 0 {
-		cfg.ReadInterval = DefaultFanotifyReadInterval
+// newFanGroup creates a group. In FID mode (fid) events name the parent
+// directory by file handle and the entry by name; without, the kernel opens
+// each file for the reader, and only modify and close-write exist.
+func newFanGroup(fid bool) (*fanGroup, error) {
+	flags := uint(unix.FAN_CLASS_NOTIF | unix.FAN_CLOEXEC | unix.FAN_NONBLOCK)
+	mask := uint64(unix.FAN_MODIFY | unix.FAN_CLOSE_WRITE | unix.FAN_OPEN_EXEC)
+	if fid {
+		// The directory handle and entry name only (no FAN_REPORT_FID): the
+		// file's own handle is not needed to name it, and without it a
+		// file's create, writes, close and delete carry identical info, so
+		// the kernel merges them into one record while they queue. A path
+		// scan then costs one record per file instead of two. FAN_ONDIR
+		// brings directory renames, which invalidate cached paths.
+		flags |= unix.FAN_REPORT_DFID_NAME
+		mask |= unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_MOVED_FROM | unix.FAN_ONDIR
 	}
-	switch {
-	case cfg.BufferSize <= 0:
-		cfg.BufferSize = DefaultFanotifyBufferSize
-	case cfg.BufferSize < 64<<10:
-		cfg.BufferSize = 64 << 10 // room for many events of maximal size
-	}
-	if cfg.Report == "" {
-		cfg.Report = FanotifyReportAuto
-	}
-	if cfg.Mounts == nil {
-		cfg.Mounts = &MountFilter{ExcludeFSTypes: DefaultExcludeFSTypes}
-	}
-	if cfg.MountinfoPath == "" {
-		cfg.MountinfoPath = "/proc/self/mountinfo"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	cfg.Mute.PIDs = append(slices.Clip(cfg.Mute.PIDs), int32(os.Getpid()))
-	stats := NewStats("fanotify")
-	s := &Fanotify{
-		cfg:         cfg,
-		fd:          -1,
-		log:         cfg.Logger,
-		stats:       stats,
-		mute:        NewMute(cfg.Mute, stats),
-		fsids:       map[uint64][]byte{},
-		dirs:        newDirCache(defaultDirCacheSize),
-		ident:       newProcIdent(defaultProcCacheSize, stats),
-		buf:         make([]byte, cfg.BufferSize),
-		pathBuf:     make([]byte, 0, 4096),
-		exeBuf:      make([]byte, 0, 4096),
-		scratch:     make([]byte, 0, 4096),
-		link:        make([]byte, 4096),
-		muted:       &stats.Muted,
-		malformed:   stats.Errors(reasonMalformed),
-		stale:       stats.Errors(reasonStaleHandle),
-		unresolved:  stats.Errors(reasonPathUnresolved),
-		overflowLog: logLimiter{every: 10 * time.Second},
-		errorLog:    logLimiter{every: 10 * time.Second},
-	}
-	if err := s.initGroup(); err != nil {
+	fd, err := unix.FanotifyInit(flags, unix.O_RDONLY|unix.O_LARGEFILE|unix.O_CLOEXEC)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.markFilesystems(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if !cfg.NoProcConnector {
-		conn, err := openProcConn(s.ident, stats)
-		if err != nil {
-			s.log.Warn("executables of short-lived processes will not be learned at exec time", "err", err)
-		} else {
-			s.conn = conn
-		}
-	}
-	return s, nil
+	return &fanGroup{fd: fd, fid: fid, mask: mask}, nil
 }
 
-// initGroup creates the fanotify group, in FID mode when possible.
-func (s *Fanotify) initGroup() error {
-	const base = unix.FAN_CLASS_NOTIF | unix.FAN_CLOEXEC | unix.FAN_NONBLOCK
-	const eventFlags = unix.O_RDONLY | unix.O_LARGEFILE | unix.O_CLOEXEC
-	var fd int
-	var err error
-	if s.cfg.Report != FanotifyReportFD {
-		fd, err = unix.FanotifyInit(base|unix.FAN_REPORT_DFID_NAME, eventFlags)
-		if err == nil {
-			s.fid = true
-			s.mask = unix.FAN_MODIFY | unix.FAN_CLOSE_WRITE | unix.FAN_CREATE | unix.FAN_DELETE |
-				unix.FAN_MOVED_FROM | unix.FAN_ONDIR | unix.FAN_OPEN_EXEC
-		} else if s.cfg.Report == FanotifyReportFID || !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("fanotify_init in FID mode: %w", err)
-		} else {
-			s.log.Info("kernel lacks fanotify FID mode with names; using fd mode (writes and close-writes only)")
-		}
+// mark marks the whole filesystem mounted at path.
+func (g *fanGroup) mark(path string) error {
+	err := unix.FanotifyMark(g.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, g.mask, unix.AT_FDCWD, path)
+	if errors.Is(err, unix.EINVAL) && g.mask&unix.FAN_OPEN_EXEC != 0 {
+		g.mask &^= unix.FAN_OPEN_EXEC // before Linux 5.0
+		err = unix.FanotifyMark(g.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, g.mask, unix.AT_FDCWD, path)
 	}
-	if !s.fid {
-		fd, err = unix.FanotifyInit(base, eventFlags)
-		if err != nil {
-			return fmt.Errorf("fanotify_init: %w", err)
-		}
-		s.mask = unix.FAN_MODIFY | unix.FAN_CLOSE_WRITE | unix.FAN_OPEN_EXEC
+	if err == nil {
+		g.marked = append(g.marked, path)
 	}
-	s.fd = fd
-	return nil
-}
-
-// markFilesystems marks every chosen filesystem. A filesystem the kernel
-// refuses (no file handles, ambiguous fsid) is skipped with a warning.
-func (s *Fanotify) markFilesystems() error {
-	mf, err := os.Open(s.cfg.MountinfoPath)
-	if err != nil {
-		return fmt.Errorf("listing mounts: %w", err)
-	}
-	mounts, err := ParseMountinfo(mf)
-	mf.Close()
-	if err != nil {
-		return fmt.Errorf("listing mounts: %w", err)
-	}
-	for _, m := range s.cfg.Mounts.Select(mounts) {
-		var fsid uint64
-		if s.fid {
-			var st unix.Statfs_t
-			if err := unix.Statfs(m.MountPoint, &st); err != nil {
-				s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err)
-				continue
-			}
-			var b [8]byte
-			binary.NativeEndian.PutUint32(b[0:], uint32(st.Fsid.Val[0]))
-			binary.NativeEndian.PutUint32(b[4:], uint32(st.Fsid.Val[1]))
-			fsid = binary.NativeEndian.Uint64(b[:])
-			if _, dup := s.fsids[fsid]; dup {
-				s.log.Warn("skipping filesystem with an fsid already marked", "mount", m.MountPoint, "fstype", m.FSType)
-				continue
-			}
-		}
-		err = s.mark(m.MountPoint)
-		if errors.Is(err, unix.EINVAL) && s.mask&unix.FAN_OPEN_EXEC != 0 {
-			s.mask &^= unix.FAN_OPEN_EXEC // before Linux 5.0
-			err = s.mark(m.MountPoint)
-		}
-		if err != nil {
-			s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err)
-			continue
-		}
-		if s.fid {
-			s.fsids[fsid] = append([]byte(m.MountPoint), 0)
-		}
-		s.marked = append(s.marked, m.MountPoint)
-	}
-	if len(s.marked) == 0 {
-		return errors.New("fanotify: no filesystem could be marked")
-	}
-	mode := "fd"
-	if s.fid {
-		mode = "fid"
-	}
-	s.log.Info("fanotify watching", "filesystems", s.marked, "mode", mode,
-		"read_interval", s.cfg.ReadInterval, "buffer_bytes", len(s.buf))
-	return nil
-}
-
-func (s *Fanotify) mark(path string) error {
-	return unix.FanotifyMark(s.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, s.mask, unix.AT_FDCWD, path)
-}
-
-// Stats returns the source's loss ledger.
-func (s *Fanotify) Stats() *Stats { return s.stats }
-
-// Filesystems returns the mount points whose filesystems are marked.
-func (s *Fanotify) Filesystems() []string { return append([]string(nil), s.marked...) }
-
-// Run reads events and hands them to sink until ctx is done or reading
-// fails. It then removes the marks and closes the descriptors; the source
-// cannot be run again.
-func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
-	if s.running || s.fd < 0 {
-		return errors.New("fanotify: source already ran")
-	}
-	s.running = true
-	defer func() {
-		if err := s.Close(); err != nil {
-			s.log.Warn("fanotify shutdown", "err", err)
-		}
-	}()
-
-	var wg sync.WaitGroup
-	connCtx, cancelConn := context.WithCancel(ctx)
-	defer func() { cancelConn(); wg.Wait() }()
-	if s.conn != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.conn.run(connCtx); err != nil {
-				s.log.Warn("process connector stopped", "err", err)
-			}
-		}()
-	}
-	// The descriptor is polled directly, not through Go's network poller:
-	// the poller would keep it registered while the source sleeps between
-	// reads and wake a thread for every event queued, which under a storm
-	// costs more CPU than reading the events. poll(2) listens only while
-	// the source waits for the first event of a batch; an eventfd ends the
-	// wait on shutdown.
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return fmt.Errorf("fanotify: eventfd: %w", err)
-	}
-	defer unix.Close(wake)
-	stop := context.AfterFunc(ctx, func() {
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		_, _ = unix.Write(wake, one[:])
-	})
-	defer stop()
-	s.polls = [2]unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
-
-	s.stats.SetUp(true)
-	defer s.stats.SetUp(false)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		if err := s.wait(); err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		// Let the queue fill, and the kernel merge, before reading.
-		timer.Reset(s.cfg.ReadInterval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-timer.C:
-		}
-		// Read a buffer, and more while reads fill the buffer.
-		for {
-			n, err := s.read()
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				break
-			}
-			s.process(s.buf[:n], sink)
-			if n < len(s.buf)/2 {
-				break
-			}
-		}
-	}
-}
-
-// wait blocks until the queue has events or the wake descriptor is
-// signalled.
-func (s *Fanotify) wait() error {
-	for {
-		s.polls[0].Revents, s.polls[1].Revents = 0, 0
-		_, err := unix.Poll(s.polls[:], -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("fanotify poll: %w", err)
-		}
-		if s.polls[1].Revents != 0 || s.polls[0].Revents&unix.POLLIN != 0 {
-			return nil
-		}
-		if s.polls[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
-			return fmt.Errorf("fanotify poll: revents %#x", s.polls[0].Revents)
-		}
-	}
+	return err
 }
 
 // read reads one buffer of events without blocking; it returns 0 when the
 // queue is empty.
-func (s *Fanotify) read() (int, error) {
+func (g *fanGroup) read(buf []byte) (int, error) {
 	for {
-		n, err := unix.Read(s.fd, s.buf)
+		n, err := unix.Read(g.fd, buf)
 		switch err {
 		case nil:
 			return n, nil
@@ -418,203 +75,35 @@ func (s *Fanotify) read() (int, error) {
 	}
 }
 
-// process decodes one buffer of events and hands them to sink.
-func (s *Fanotify) process(b []byte, sink Sink) {
-	s.ident.newBatch()
-	s.dec.reset(b)
-	r := &s.rec
-	for {
-		ok, err := s.dec.next(r)
-		if !ok {
-			return
-		}
-		if err != nil {
-			s.malformed.Inc()
-			s.warn("dropping malformed fanotify event", err)
-		} else {
-			s.handle(r, sink)
-		}
-		if r.FD >= 0 {
-			unix.Close(int(r.FD)) // fd mode: the kernel opened the file for us
+// close removes the group's marks and closes it.
+func (g *fanGroup) close() error {
+	var err error
+	if len(g.marked) > 0 {
+		if ferr := unix.FanotifyMark(g.fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_FILESYSTEM, 0, unix.AT_FDCWD, "/"); ferr != nil {
+			err = fmt.Errorf("fanotify: removing marks: %w", ferr)
 		}
 	}
+	if cerr := unix.Close(g.fd); cerr != nil && err == nil {
+		err = fmt.Errorf("fanotify: %w", cerr)
+	}
+	return err
 }
 
-// handle reports the events of one record.
-func (s *Fanotify) handle(r *fanotifyRecord, sink Sink) {
-	if r.Overflow() {
-		s.stats.Overflows.Inc()
-		if ok, n := s.overflowLog.allow(time.Now()); ok {
-			s.log.Warn("fanotify queue overflowed: events were lost, how many is unknown", "suppressed", n)
-		}
-		return
-	}
-	if r.Mask&fanOnDir != 0 {
-		if r.Mask&fanMovedFrom != 0 {
-			s.dirs.clear() // cached paths below the renamed directory are wrong
-		}
-		return
-	}
-	if r.Mask&fanOpenExec != 0 && !s.mute.MutesPID(r.PID) {
-		// The executable a process runs, in order with its events: learned
-		// here, it attributes processes that exit before they are looked up.
-		if p := s.resolvePath(r); !isPlaceholder(p) && !isELFInterpreter(p) {
-			s.ident.learnExecPath(r.PID, p)
-		}
-	}
-	var kinds uint64
-	for _, km := range fanKindMasks {
-		if r.Mask&km.mask != 0 {
-			kinds++
-		}
-	}
-	if kinds == 0 {
-		return
-	}
-	if s.mute.MutesPID(r.PID) {
-		s.muted.Add(kinds)
-		return
-	}
-	ev := &s.ev
-	ev.PID = r.PID
-	ev.Path = s.resolvePath(r)
-	s.exeBuf = s.ident.lookup(r.PID, s.exeBuf)
-	ev.Executable = s.exeBuf
-	if s.mute.Mutes(ev) {
-		s.muted.Add(kinds)
-		return
-	}
-	for _, km := range fanKindMasks {
-		if r.Mask&km.mask != 0 {
-			ev.Kind = km.kind
-			sink.Observe(ev)
-		}
-	}
-}
-
-// resolvePath returns the record's path in s.pathBuf, or a counted
-// placeholder.
-func (s *Fanotify) resolvePath(r *fanotifyRecord) []byte {
-	if !s.fid {
-		n, err := s.readFDLink(int(r.FD))
-		if err != nil {
-			s.unresolved.Inc()
-			return pathUnresolved
-		}
-		s.pathBuf = append(s.pathBuf[:0], s.link[:n]...)
-		return s.pathBuf
-	}
-	if len(r.DirKey) == 0 || len(r.Name) == 0 {
-		s.unresolved.Inc()
-		return pathUnresolved
-	}
-	dir, ok := s.dirs.get(r.DirKey)
-	if !ok {
-		dir = s.dirs.put(r.DirKey, s.openDir(r))
-	}
-	switch {
-	case bytes.Equal(dir, pathStale):
-		s.stale.Inc()
-		return pathStale
-	case bytes.Equal(dir, pathUnresolved):
-		s.unresolved.Inc()
-		return pathUnresolved
-	}
-	p := append(s.pathBuf[:0], dir...)
-	if len(p) == 0 || p[len(p)-1] != '/' {
-		p = append(p, '/')
-	}
-	s.pathBuf = append(p, r.Name...)
-	return s.pathBuf
-}
-
-// openDir resolves a directory handle to its path through open_by_handle_at
-// and /proc/self/fd, or returns a placeholder.
-func (s *Fanotify) openDir(r *fanotifyRecord) []byte {
-	fsid, _ := r.FSID()
-	mnt, ok := s.fsids[fsid]
-	if !ok {
-		return pathUnresolved
-	}
-	// The mount point is opened per lookup, not held, so that the agent
-	// never keeps a filesystem from being unmounted.
+// openByHandle opens, with O_PATH, the file named by handle (a struct
+// file_handle exactly as fanotify reports it) on the filesystem mounted at
+// mnt (a NUL-terminated path). It does not allocate.
+func openByHandle(mnt, handle []byte) (int, error) {
+	// Not O_PATH for the mount: open_by_handle_at refuses such descriptors.
 	mfd, _, errno := unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&mnt[0])),
-		uintptr(unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC), 0, 0, 0) // not O_PATH: open_by_handle_at refuses it
+		uintptr(unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC), 0, 0, 0)
 	if errno != 0 {
-		return pathUnresolved
+		return -1, errno
 	}
 	defer unix.Close(int(mfd))
-	dfd, _, errno := unix.Syscall(unix.SYS_OPEN_BY_HANDLE_AT, mfd, uintptr(unsafe.Pointer(&r.DirHandle[0])),
+	fd, _, errno := unix.Syscall(unix.SYS_OPEN_BY_HANDLE_AT, mfd, uintptr(unsafe.Pointer(&handle[0])),
 		uintptr(unix.O_PATH|unix.O_CLOEXEC))
-	if errno == unix.ESTALE || errno == unix.ENOENT {
-		return pathStale
-	}
 	if errno != 0 {
-		s.warn("cannot open directory by handle", errno)
-		return pathUnresolved
+		return -1, errno
 	}
-	defer unix.Close(int(dfd))
-	n, err := s.readFDLink(int(dfd))
-	if err != nil {
-		return pathUnresolved
-	}
-	if bytes.HasSuffix(s.link[:n], deletedSuffix) {
-		return pathStale
-	}
-	return s.link[:n]
-}
-
-var deletedSuffix = []byte(" (deleted)")
-
-func isPlaceholder(p []byte) bool { return len(p) > 0 && p[0] == '<' }
-
-// isELFInterpreter reports whether p names a dynamic loader (ld-linux*.so*,
-// ld-musl-*.so*, ld.so*, ld64.so*). The kernel opens it for exec after the
-// program itself; /proc/PID/exe names the program, and so does estally.
-func isELFInterpreter(p []byte) bool {
-	base := p[bytes.LastIndexByte(p, '/')+1:]
-	return (bytes.HasPrefix(base, ldDash) || bytes.HasPrefix(base, ldDot) || bytes.HasPrefix(base, ld64)) &&
-		bytes.Contains(base, dotSo)
-}
-
-var ldDash, ldDot, ld64, dotSo = []byte("ld-"), []byte("ld."), []byte("ld64."), []byte(".so")
-
-// readFDLink reads the path of our descriptor fd into s.link.
-func (s *Fanotify) readFDLink(fd int) (int, error) {
-	s.scratch = append(s.scratch[:0], "/proc/self/fd/"...)
-	s.scratch = strconv.AppendInt(s.scratch, int64(fd), 10)
-	s.scratch = append(s.scratch, 0)
-	return readlinkZ(s.scratch, s.link)
-}
-
-// warn logs err at most once per interval.
-func (s *Fanotify) warn(msg string, err error) {
-	if ok, n := s.errorLog.allow(time.Now()); ok {
-		s.log.Warn(msg, "err", err, "suppressed", n)
-	}
-}
-
-// Close removes the marks and closes the descriptors. Run calls it on
-// return; calling it again does nothing.
-func (s *Fanotify) Close() error {
-	var err error
-	s.closeOnce.Do(func() {
-		if s.conn != nil {
-			s.conn.close(s.running)
-		}
-		if s.fd < 0 {
-			return
-		}
-		if len(s.marked) > 0 {
-			if ferr := unix.FanotifyMark(s.fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_FILESYSTEM, 0, unix.AT_FDCWD, "/"); ferr != nil {
-				err = fmt.Errorf("fanotify: removing marks: %w", ferr)
-			}
-		}
-		if cerr := unix.Close(s.fd); cerr != nil && err == nil {
-			err = fmt.Errorf("fanotify: %w", cerr)
-		}
-		s.fd = -1
-		s.stats.SetUp(false)
-	})
-	return err
+	return int(fd), nil
 }

@@ -367,7 +367,7 @@ func TestCaptureFanotifyFixtures(t *testing.T) {
 		fanRun(t, "/bin/sh", "-c", script)
 		var out []byte
 		for {
-			n, err := src.read()
+			n, err := src.groups[0].read(src.buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -437,11 +437,49 @@ func TestFanotifyProcessDoesNotAllocate(t *testing.T) {
 	defer src.Close()
 	var n int
 	sink := SinkFunc(func(*Event) { n++ })
-	src.process(b, sink) // warm the caches
-	if allocs := testing.AllocsPerRun(50, func() { src.process(b, sink) }); allocs != 0 {
+	src.process(src.groups[0], b, sink) // warm the caches
+	if allocs := testing.AllocsPerRun(50, func() { src.process(src.groups[0], b, sink) }); allocs != 0 {
 		t.Errorf("%v allocations per batch of %d records", allocs, 6)
 	}
 	if n == 0 {
 		t.Error("no events reported")
 	}
+}
+
+// TestFanotifyFallsBackToFDMode marks a filesystem that has no file
+// handles for fanotify (overlayfs) and checks that its writes still arrive,
+// through the fd-mode group.
+func TestFanotifyFallsBackToFDMode(t *testing.T) {
+	requireFanotify(t)
+	base := fanTestDir(t)
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(base, "merged")
+	opts := "lowerdir=" + base + "/lower,upperdir=" + base + "/upper,workdir=" + base + "/work"
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Skipf("cannot mount overlayfs here: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(merged, unix.MNT_DETACH) })
+
+	rec := &fanRecorder{prefix: merged + "/"}
+	// The root filesystem too, in FID mode: executables are learned from
+	// its exec events.
+	src, _ := startFanotify(t, FanotifyConfig{Mounts: &MountFilter{IncludeMounts: []string{"/", merged}}}, rec)
+	var fdMode []string
+	for _, g := range src.groups {
+		if !g.fid {
+			fdMode = append(fdMode, g.marked...)
+		}
+	}
+	if len(fdMode) != 1 || fdMode[0] != merged {
+		t.Fatalf("fd mode marks %v, want [%s]", fdMode, merged)
+	}
+	f := filepath.Join(merged, "f")
+	fanRun(t, "/bin/sh", "-c", "echo x > "+f)
+	rec.waitFor(t, "the write on overlayfs", func(evs []fanSeen) bool {
+		return fanHas(evs, KindWrite, fanRealPath(t, "/bin/sh"), f) && fanHas(evs, KindCloseModified, "", f)
+	})
 }
