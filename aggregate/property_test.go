@@ -197,3 +197,36 @@ func TestPropertyAgainstOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertySyntheticSource runs the same checks on the streams of the
+// agent's own synthetic source, every profile, so that the profiles a demo
+// or an attack test uses are covered too.
+func TestPropertySyntheticSource(t *testing.T) {
+	for _, profile := range []string{"steady", "flood", "scan"} {
+		for _, capacity := range []int{1, 7, 100, 5000} {
+			t.Run(fmt.Sprintf("%s/cap=%d", profile, capacity), func(t *testing.T) {
+				t.Parallel()
+				src, err := es.NewSynthetic(es.SyntheticConfig{Profile: profile, Seed: uint64(capacity)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := newOracle()
+				a, err := New(Config{ProcessCapacity: capacity, PathCapacity: capacity, TopK: 10, OnEvict: o.onEvict})
+				if err != nil {
+					t.Fatal(err)
+				}
+				now := time.Now()
+				n := 0
+				src.Generate(30000, func(ev *es.Event) {
+					if n++; n%1000 == 0 {
+						now = now.Add(50 * time.Millisecond)
+						a.Tick(now)
+					}
+					o.observe(ev)
+					a.Observe(ev)
+				})
+				checkInvariants(t, a, o)
+			})
+		}
+	}
+}
