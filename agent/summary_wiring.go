@@ -57,7 +57,7 @@ func summaryExtension() extension {
 			fs.IntVar(&c.maxSubscribers, "summary.max-subscribers", summary.DefaultMaxSubscribers, "maximum push subscribers over all transports")
 			check(fs, "summary.max-subscribers", positive(&c.maxSubscribers))
 			fs.IntVar(&c.topK, "summary.top-k", 20, "entries of each top list in a summary (at most --export.top-k are ranked)")
-			check(fs, "summary.top-k", nonNegative(&c.topK))
+			check(fs, "summary.top-k", positive(&c.topK))
 			fs.IntVar(&c.maxBytes, "summary.max-bytes", summary.DefaultMaxBytes, "cap on a summary's encoded size; top lists are truncated to fit")
 			check(fs, "summary.max-bytes", func() error {
 				if c.maxBytes < 4096 {
