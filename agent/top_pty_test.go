@@ -91,8 +91,13 @@ func TestTopUnderPTY(t *testing.T) {
 	publish(t, hub, viewSummary(1, time.Now(), 1000, 4))
 	resize := make(chan os.Signal, 1)
 	done := make(chan error, 1)
+	// Registered after the server's cleanup, so it runs before it: a failed
+	// assertion must not leave the session holding its subscription open
+	// while the server waits for its connections to end.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	go func() {
-		done <- topSession(context.Background(), topConfig{socket: sock, in: tty, out: tty, resize: resize})
+		done <- topSession(ctx, topConfig{socket: sock, in: tty, out: tty, resize: resize})
 	}()
 	waitOutput(t, &out, "\x1b[?1049h", "estally top", "/usr/bin/proca")
 	if !term.IsTerminal(int(tty.Fd())) {
@@ -129,7 +134,7 @@ func TestTopUnderPTY(t *testing.T) {
 
 func waitOutput(t *testing.T, out *syncBuffer, wants ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: the machine may be loaded
 	for {
 		s := out.String()
 		ok := true
@@ -193,6 +198,7 @@ func TestTopReconnects(t *testing.T) {
 	}
 	stop := serve(1)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- topSession(ctx, topConfig{socket: sock, in: tty, out: tty}) }()
 	waitOutput(t, &out, "#1")
@@ -202,7 +208,12 @@ func TestTopReconnects(t *testing.T) {
 	defer stop()
 	waitOutput(t, &out, "#9")
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("session did not end after its context was cancelled")
 	}
 }
