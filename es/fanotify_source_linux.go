@@ -335,13 +335,19 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 	if err != nil {
 		return fmt.Errorf("fanotify: eventfd: %w", err)
 	}
-	defer unix.Close(wake)
+	woken := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(woken)
 		var one [8]byte
 		binary.NativeEndian.PutUint64(one[:], 1)
 		_, _ = unix.Write(wake, one[:])
 	})
-	defer stop()
+	defer func() {
+		if !stop() {
+			<-woken // the write must not reach a reused descriptor number
+		}
+		unix.Close(wake)
+	}()
 	for _, g := range s.groups {
 		s.polls = append(s.polls, unix.PollFd{Fd: int32(g.fd), Events: unix.POLLIN})
 	}
