@@ -165,3 +165,22 @@ func TestParseProcEvents(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseStat(f *testing.F) {
+	f.Add([]byte("1 (systemd) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 27 1 2\n"))
+	f.Add([]byte("42 (a) b) (c) R 1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, start, ok := parseStat(b)
+		if !ok && start != 0 {
+			t.Fatalf("start %d without ok", start)
+		}
+	})
+}
+
+func FuzzParseProcEvents(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(make([]byte, nlmsgHdrLen+cnMsgLen+procEventHead+24))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseProcEvents(b, func(int32, int32) {}, func(int32) {})
+	})
+}
