@@ -40,7 +40,7 @@ func fanotifySource() sourceFactory {
 				return nil
 			})
 			fs.StringVar(&cfg.Report, "fanotify.report", cfg.Report,
-				"event format: auto (fid where the kernel has it), fid (paths from file handles, Linux 5.9+), fd (an open file per event; writes and close-writes only)")
+				"event format: auto (fid where the kernel and the filesystem allow it, fd elsewhere), fid (paths from directory handles and names, Linux 5.9+), fd (an open file per event; writes and close-writes only)")
 			check(fs, "fanotify.report", func() error {
 				switch cfg.Report {
 				case es.FanotifyReportAuto, es.FanotifyReportFID, es.FanotifyReportFD:

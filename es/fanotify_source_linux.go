@@ -24,7 +24,7 @@ const (
 
 // Report modes of the fanotify source.
 const (
-	FanotifyReportAuto = "auto" // FID with names if the kernel has it, else fd
+	FanotifyReportAuto = "auto" // FID where the kernel and each filesystem allow it, fd elsewhere
 	FanotifyReportFID  = "fid"  // FAN_REPORT_DFID_NAME: directory handle and name (Linux 5.9+)
 	FanotifyReportFD   = "fd"   // an open file per event: modify and close-write only
 )
@@ -83,7 +83,8 @@ type FanotifyConfig struct {
 // read, so an event queued before its directory was renamed carries the new
 // name; one whose directory is gone is reported as [PathStale], counted.
 // In fd mode the kernel opens each file and the path is read from
-// /proc/self/fd.
+// /proc/self/fd. In auto mode, filesystems that refuse FID marks (overlayfs,
+// btrfs subvolumes) are marked in a second group in fd mode.
 //
 // Executables: /proc/PID/exe through a cache checked against the process
 // start time; exec-time learning from the queue's own FAN_OPEN_EXEC events
