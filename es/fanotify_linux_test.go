@@ -294,8 +294,10 @@ func TestFanotifyOverflowCounted(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if n := src.Stats().Overflows.Load(); n != 1 {
-		t.Errorf("overflows = %d, want 1 episode", n)
+	// One episode from the test's files; more only if other tests' storms
+	// (run in parallel by go test ./...) overflowed the queue again.
+	if n := src.Stats().Overflows.Load(); n < 1 {
+		t.Errorf("overflows = %d, want at least 1 episode", n)
 	}
 }
 
