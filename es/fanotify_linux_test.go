@@ -60,7 +60,8 @@ func (r *fanRecorder) events() []fanSeen {
 // waitFor polls until cond holds over the recorded events.
 func (r *fanRecorder) waitFor(t *testing.T, what string, cond func([]fanSeen) bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Generous: go test ./... runs the agent's storm tests in parallel.
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond(r.events()) {
 			return
@@ -239,7 +240,7 @@ func TestFanotifyStaleDirectory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, rec) }()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for src.stale.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -286,7 +287,7 @@ func TestFanotifyOverflowCounted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, SinkFunc(func(*Event) {})) }()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for src.Stats().Overflows.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
