@@ -66,7 +66,6 @@ type Eslogger struct {
 	seq    seqTracker
 	ev     Event
 	mute   *Mute
-	stdin  *os.File
 
 	dropped   *Counter
 	malformed *Counter
@@ -133,10 +132,10 @@ func (e *Eslogger) Run(ctx context.Context, sink Sink) error {
 	case "-":
 		in := e.cfg.Stdin
 		if f, ok := in.(*os.File); ok {
-			// Kept in e: a second *os.File for the descriptor must not be
-			// finalized (closing standard input) while the agent lives.
-			e.stdin = interruptible(f)
-			in = e.stdin
+			if d := interruptible(f); d != f {
+				defer d.Close()
+				in = d
+			}
 		}
 		return e.runReader(ctx, in, sink, "standard input")
 	default:

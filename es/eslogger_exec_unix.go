@@ -83,17 +83,30 @@ func ProbeEslogger(path string) error {
 }
 
 // interruptible returns a version of f whose blocked Read a Close from
-// another goroutine ends: a pipe or FIFO switched to non-blocking mode and
-// handed to the runtime poller. Other files (terminals, whose mode the
-// shell shares; regular files, which never block) are returned unchanged.
+// another goroutine ends: for a pipe or FIFO, a duplicate of its descriptor
+// in non-blocking mode, handed to the runtime poller. The duplicate is the
+// caller's to close; f stays open and owned by whoever opened it (two
+// *os.File values must never own one descriptor: the second one's close or
+// finalizer would close a number the process may have reused by then).
+// Other files (terminals, whose mode the shell shares; regular files, which
+// never block) are returned unchanged.
 func interruptible(f *os.File) *os.File {
 	fi, err := f.Stat()
 	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		return f
 	}
-	fd := int(f.Fd())
-	if err := syscall.SetNonblock(fd, true); err != nil {
+	raw, err := f.SyscallConn()
+	if err != nil {
 		return f
 	}
-	return os.NewFile(uintptr(fd), f.Name())
+	dup := -1
+	if cerr := raw.Control(func(fd uintptr) { dup, err = syscall.Dup(int(fd)) }); cerr != nil || err != nil {
+		return f
+	}
+	syscall.CloseOnExec(dup)
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return f
+	}
+	return os.NewFile(uintptr(dup), f.Name())
 }
