@@ -32,7 +32,8 @@ type Config struct {
 const DefaultHalfLife = 5 * time.Second
 
 // Aggregator folds events into a process table and a path table. It is
-// safe for one goroutine to call Observe while others call Snapshot and Tick.
+// safe for one goroutine at a time to call Observe (and BeginBatch/EndBatch)
+// while others call Snapshot and Tick.
 type Aggregator struct {
 	mu        sync.Mutex
 	procs     *table
@@ -47,6 +48,9 @@ type Aggregator struct {
 	bytes     uint64
 	invalid   uint64
 	onEvict   func(table string, e Entry)
+	// batching is set between BeginBatch and EndBatch. Only the fold's
+	// goroutine reads or writes it.
+	batching bool
 }
 
 // New returns an empty aggregator, or an error if cfg is out of range.
@@ -81,26 +85,48 @@ func New(cfg Config) (*Aggregator, error) {
 // Observe folds one event into both tables. It implements [es.Sink]: it
 // does not keep ev, and allocates only when a table admits a new key.
 func (a *Aggregator) Observe(ev *es.Event) {
-	if ev.Kind >= es.NumKinds {
-		a.mu.Lock()
-		a.invalid++
-		a.mu.Unlock()
+	if a.batching {
+		a.fold(ev)
 		return
 	}
 	a.mu.Lock()
+	a.fold(ev)
+	a.mu.Unlock()
+}
+
+// fold is Observe with the lock held.
+func (a *Aggregator) fold(ev *es.Event) {
+	if ev.Kind >= es.NumKinds {
+		a.invalid++
+		return
+	}
 	a.observed[ev.Kind]++
 	a.bytes += ev.Bytes
 	a.procs.observe(ev.Executable, ev, &a.clock)
 	a.paths.observe(ev.Path, ev, &a.clock)
-	if a.procs.evicted == nil && a.paths.evicted == nil {
-		a.mu.Unlock()
-		return
+	if a.procs.evicted != nil || a.paths.evicted != nil {
+		a.reportEvictions()
 	}
-	a.reportEvictions()
 }
 
-// reportEvictions is Observe's slow path: it copies the evicted entries,
-// unlocks, and only then calls the hook, so the hook may call back in.
+// BeginBatch takes the lock for a burst of Observe calls from the same
+// goroutine, which then fold without locking each event; EndBatch releases
+// it. It implements [es.Batcher]: sources bracket each kernel read with it,
+// so a snapshot waits at most for one burst to be folded.
+func (a *Aggregator) BeginBatch() {
+	a.mu.Lock()
+	a.batching = true
+}
+
+// EndBatch ends a burst begun with BeginBatch.
+func (a *Aggregator) EndBatch() {
+	a.batching = false
+	a.mu.Unlock()
+}
+
+// reportEvictions hands evicted entries to the OnEvict hook. It is called
+// with the lock held and releases it around the hook, so the hook may call
+// back in; state is consistent between events, so that is safe mid-batch.
 func (a *Aggregator) reportEvictions() {
 	var evicted [2]Entry
 	var names [2]string
@@ -114,7 +140,11 @@ func (a *Aggregator) reportEvictions() {
 			t.evicted = nil
 		}
 	}
+	if n == 0 {
+		return
+	}
 	a.mu.Unlock()
+	defer a.mu.Lock()
 	for i := range n {
 		a.onEvict(names[i], evicted[i])
 	}

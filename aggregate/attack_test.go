@@ -66,6 +66,42 @@ func TestScanAttackKeepsHeavyWritersExact(t *testing.T) {
 	}
 }
 
+// TestMergedScanRecordsDoNotChurn replays the scan as fanotify delivers it:
+// each scanned file's create, write, close and delete merged into one record
+// and reported as four consecutive events for one path. Those four are one
+// sighting, so the scan is still refused wholesale; and a lone writer
+// hammering a new file is still admitted.
+func TestMergedScanRecordsDoNotChurn(t *testing.T) {
+	o := newOracle()
+	a, err := New(Config{ProcessCapacity: 8, PathCapacity: 100, TopK: 5, OnEvict: o.onEvict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := func(ev *es.Event) { o.observe(ev); a.Observe(ev) }
+	proc := []byte("/usr/bin/scanner")
+	for i := range 10000 {
+		path := fmt.Appendf(nil, "/tmp/scan/%d", i)
+		for _, k := range []es.Kind{es.KindCreate, es.KindWrite, es.KindCloseModified, es.KindUnlink} {
+			fold(&es.Event{Kind: k, PID: 9, Executable: proc, Path: path})
+		}
+	}
+	checkInvariants(t, a, o)
+	snap := a.Snapshot()
+	// The first 100 files filled the table; what the doorkeeper's false
+	// positives let in afterwards must stay a small fraction.
+	if snap.Paths.Evictions > 100 {
+		t.Fatalf("merged scan records churned the path table: %d evictions", snap.Paths.Evictions)
+	}
+	hammer := &es.Event{Kind: es.KindWrite, PID: 10, Executable: proc, Path: []byte("/srv/new.db")}
+	for range admitRun {
+		fold(hammer)
+	}
+	if e, ok := a.paths.lru.Peek("/srv/new.db"); !ok || e.counts.Sum() != 1 {
+		t.Fatalf("a run of %d writes to a new file: resident %v, want the last write counted", admitRun, ok)
+	}
+	checkInvariants(t, a, o)
+}
+
 // TestLateHeavyWriterUnderScan starts a heavy writer only once the scan has
 // filled the table: it is admitted at its second event (the first proves
 // nothing against a scan) and counted exactly from then on.

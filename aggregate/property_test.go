@@ -160,6 +160,7 @@ func TestPropertyAgainstOracle(t *testing.T) {
 		for ci, capacity := range capacities {
 			for _, topK := range []int{0, 1, 10} {
 				seed := uint64(ci*31 + topK)
+				batched := topK == 1
 				t.Run(fmt.Sprintf("%s/cap=%d/k=%d", profile, capacity, topK), func(t *testing.T) {
 					t.Parallel()
 					o := newOracle()
@@ -186,7 +187,15 @@ func TestPropertyAgainstOracle(t *testing.T) {
 						}
 						ev := s.next()
 						o.observe(ev)
+						// Sources fold in bursts under one lock (es.Batcher);
+						// some runs do too.
+						if batched && i%100 == 0 {
+							a.BeginBatch()
+						}
 						a.Observe(ev)
+						if batched && i%100 == 99 {
+							a.EndBatch()
+						}
 						if i%15000 == 14999 {
 							checkInvariants(t, a, o)
 						}

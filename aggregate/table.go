@@ -58,6 +58,11 @@ type table struct {
 	evictions uint64
 	rejected  uint64
 
+	// runHash and runLen describe the current run of consecutive refused
+	// events for one key (see admit).
+	runHash uint64
+	runLen  int
+
 	// evicted holds the entry evicted by the current observe, for the
 	// aggregator to report after unlocking; nil when none was.
 	evicted *entry
@@ -81,18 +86,21 @@ func newTable(name string, capacity, topK int) *table {
 func (t *table) observe(key []byte, ev *es.Event, c *clock) {
 	k := unsafeString(key)
 	e, ok := t.lru.Peek(k)
-	if ok && e.last != c.now {
-		// Recency is kept at the clock's resolution: a key moves to the
-		// front of the LRU once per tick, not on every event, which spares
-		// the hot path the list surgery and its cache misses.
-		t.lru.Get(k)
-	}
-	if !ok {
+	switch {
+	case !ok:
 		if e = t.admit(key, c); e == nil {
 			t.other[ev.Kind]++
 			t.rejected++
 			return
 		}
+	case e.last != c.now:
+		// Recency is kept at the clock's resolution: a key moves to the
+		// front of the LRU once per tick, not on every event, which spares
+		// the hot path the list surgery and its cache misses.
+		t.lru.Get(k)
+		t.runHash = 0
+	default:
+		t.runHash = 0 // another key's event ends a run of refusals (see admit)
 	}
 	e.counts[ev.Kind]++
 	t.resident[ev.Kind]++
@@ -112,17 +120,42 @@ func (t *table) observe(key []byte, ev *es.Event, c *clock) {
 }
 
 // admit makes room for key and returns its new entry, or nil when the table
-// is full and the key has not been seen before (see doorkeeper).
+// is full and the key has not proven itself.
+//
+// A full table admits a key on its second sighting (see doorkeeper), where
+// a sighting is a run of consecutive events for the key: one file operation
+// often arrives as several events back to back (fanotify merges a scanned
+// file's create, writes, close and delete into one record, which a source
+// reports as one event per kind), and that must not pass for a repeat. A run
+// longer than admitRun admits the key by itself: a lone writer hammering a
+// new file is hot whatever else happens.
 func (t *table) admit(key []byte, c *clock) *entry {
 	if t.lru.Len() >= t.capacity {
-		if !t.door.seen(maphash.Bytes(t.seed, key)) || !t.evictOne() {
+		h := maphash.Bytes(t.seed, key)
+		if h == t.runHash {
+			t.runLen++
+			if t.runLen < admitRun {
+				return nil
+			}
+		} else {
+			t.runHash, t.runLen = h, 1
+			if !t.door.seen(h) {
+				return nil
+			}
+		}
+		if !t.evictOne() {
 			return nil
 		}
 	}
+	t.runHash, t.runLen = 0, 0
 	e := &entry{key: string(key), first: c.now, pid: -1, heapIdx: -1, gen: c.gen}
 	t.lru.Add(e.key, e)
 	return e
 }
+
+// admitRun is the length of a run of consecutive events for one refused
+// key that admits it without a second sighting.
+const admitRun = 16
 
 // evictOne evicts the least recently used entry that is not in the top-k
 // heap, moving its counts to other. Hot keys are not evicted: a heap member

@@ -356,6 +356,7 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 
 	s.stats.SetUp(true)
 	defer s.stats.SetUp(false)
+	batch := BatcherOf(sink) // one lock of the fold per buffer read
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -383,7 +384,9 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 				if n == 0 {
 					break
 				}
+				batch.BeginBatch()
 				s.process(g, s.buf[:n], sink)
+				batch.EndBatch()
 				if n < len(s.buf)/2 {
 					break
 				}

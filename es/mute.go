@@ -89,11 +89,21 @@ func (m *Mute) match(ev *Event) bool {
 }
 
 // Wrap returns a sink that passes next only the events m does not mute, for
-// sources that have no filter of their own.
-func (m *Mute) Wrap(next Sink) Sink {
-	return SinkFunc(func(ev *Event) {
-		if !m.Drop(ev) {
-			next.Observe(ev)
-		}
-	})
+// sources that have no filter of their own. It forwards batches (see
+// [Batcher]) to next.
+func (m *Mute) Wrap(next Sink) Sink { return &mutedSink{m: m, next: next, batch: BatcherOf(next)} }
+
+type mutedSink struct {
+	m     *Mute
+	next  Sink
+	batch Batcher
 }
+
+func (s *mutedSink) Observe(ev *Event) {
+	if !s.m.Drop(ev) {
+		s.next.Observe(ev)
+	}
+}
+
+func (s *mutedSink) BeginBatch() { s.batch.BeginBatch() }
+func (s *mutedSink) EndBatch()   { s.batch.EndBatch() }

@@ -326,11 +326,12 @@ func (s *Synthetic) Run(ctx context.Context, sink Sink) error {
 	defer s.stats.SetUp(false)
 
 	rate := s.cfg.Rate
-	batch := uint64(1024)
+	size := uint64(1024)
 	if rate > 0 {
 		// About 100 batches a second; at least one event per batch.
-		batch = uint64(min(max(rate/100, 1), 1<<16))
+		size = uint64(min(max(rate/100, 1), 1<<16))
 	}
+	batch := BatcherOf(sink)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -340,7 +341,7 @@ func (s *Synthetic) Run(ctx context.Context, sink Sink) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		n := batch
+		n := size
 		if s.cfg.Events > 0 {
 			if s.seq >= s.cfg.Events {
 				<-ctx.Done()
@@ -348,9 +349,11 @@ func (s *Synthetic) Run(ctx context.Context, sink Sink) error {
 			}
 			n = min(n, s.cfg.Events-s.seq)
 		}
+		batch.BeginBatch()
 		for range n {
 			sink.Observe(s.Next())
 		}
+		batch.EndBatch()
 		if rate <= 0 {
 			continue
 		}
