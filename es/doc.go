@@ -9,8 +9,12 @@
 //
 // # Concurrency
 //
-// A source calls its sink from one goroutine at a time, the one running the
-// source. The [Event] passed to the sink, and every byte slice it points to,
+// A source calls its sink serially: never two calls at once. Most sources
+// call it from the goroutine running the source; the native Endpoint
+// Security client calls it from the framework's dispatch thread, one message
+// at a time. A source that delivers events in bursts brackets each burst
+// with [Batcher] calls from that same goroutine and does not block inside
+// one. The [Event] passed to the sink, and every byte slice it points to,
 // belong to the source and may be reused as soon as the sink returns; a sink
 // that keeps anything must copy it. [Stats] and [Counter] are safe for
 // concurrent use: sources update them while exporters read them.
