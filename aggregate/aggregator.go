@@ -168,7 +168,7 @@ func (a *Aggregator) Tick(now time.Time) {
 	// events weigh more, which is exponential decay of the older ones
 	// without touching them. When the weight nears float range, move the
 	// landmark on and start a new generation; scores catch up lazily
-	// (rescale), heap members at once (renormalise).
+	// (rescale), top-set members at once (renormalise).
 	exp := float64(elapsed-a.landmark) / float64(a.halfLife)
 	for exp >= renormShift {
 		a.landmark += renormShift * a.halfLife

@@ -23,7 +23,7 @@ type entry struct {
 	last      int64
 	score     float64 // forward-decayed event weight, valid for generation gen
 	gen       uint32
-	heapIdx   int32 // position in the table's topHeap, or -1
+	topIdx    int32 // position in the table's topSet, or -1
 	pid       int32
 	signingID string
 	teamID    string
@@ -43,14 +43,14 @@ const renormShift = 64
 // table is a bounded, single-goroutine map from key to counters: the core
 // that Aggregator wraps with a lock. Resident entries live in a
 // golang-lru simplelru (recency order) and the top-k by decayed score in a
-// heap. The counts of keys that are evicted or never admitted move to other,
+// set. The counts of keys that are evicted or never admitted move to other,
 // so for every kind resident+other equals what the table observed.
 type table struct {
 	name     string
 	capacity int
 	lru      *simplelru.LRU[string, *entry]
 	door     *doorkeeper
-	top      topHeap
+	top      topSet
 	seed     maphash.Seed
 
 	resident  Counts
@@ -77,7 +77,7 @@ func newTable(name string, capacity, topK int) *table {
 		capacity: capacity,
 		lru:      lru,
 		door:     newDoorkeeper(capacity),
-		top:      topHeap{k: topK, items: make([]*entry, 0, topK)},
+		top:      topSet{k: topK, items: make([]*entry, 0, topK)},
 		seed:     maphash.MakeSeed(),
 	}
 }
@@ -108,8 +108,14 @@ func (t *table) observe(key []byte, ev *es.Event, c *clock) {
 	e.last = c.now
 	if e.pid != ev.PID {
 		e.pid = ev.PID
-		e.signingID = reuseString(e.signingID, ev.SigningID)
-		e.teamID = reuseString(e.teamID, ev.TeamID)
+		// Store only on a change: a string store is a pointer store, with
+		// a write-barrier check, on every event otherwise.
+		if e.signingID != unsafeString(ev.SigningID) {
+			e.signingID = string(ev.SigningID)
+		}
+		if e.teamID != unsafeString(ev.TeamID) {
+			e.teamID = string(ev.TeamID)
+		}
 	}
 	if e.gen != c.gen {
 		e.score = rescale(e.score, c.gen-e.gen)
@@ -148,7 +154,7 @@ func (t *table) admit(key []byte, c *clock) *entry {
 		}
 	}
 	t.runHash, t.runLen = 0, 0
-	e := &entry{key: string(key), first: c.now, pid: -1, heapIdx: -1, gen: c.gen}
+	e := &entry{key: string(key), first: c.now, pid: -1, topIdx: -1, gen: c.gen}
 	t.lru.Add(e.key, e)
 	return e
 }
@@ -158,16 +164,16 @@ func (t *table) admit(key []byte, c *clock) *entry {
 const admitRun = 16
 
 // evictOne evicts the least recently used entry that is not in the top-k
-// heap, moving its counts to other. Hot keys are not evicted: a heap member
-// found at the old end is refreshed instead. When the table holds no more
-// than k entries every entry may be in the heap; then the oldest goes anyway.
+// set, moving its counts to other. Hot keys are not evicted: a member found
+// at the old end is refreshed instead. When the table holds no more than k
+// entries every entry may be a member; then the oldest goes anyway.
 func (t *table) evictOne() bool {
 	for tries := 0; ; tries++ {
 		key, e, ok := t.lru.GetOldest()
 		if !ok {
 			return false
 		}
-		if e.heapIdx >= 0 {
+		if e.topIdx >= 0 {
 			if tries < t.top.k && t.lru.Len() > t.top.k {
 				t.lru.Get(key) // refresh: a hot key keeps its place
 				continue
@@ -185,14 +191,15 @@ func (t *table) evictOne() bool {
 	}
 }
 
-// renormalise shrinks the scores of heap members to the clock's new
+// renormalise shrinks the scores of top-set members to the clock's new
 // generation; other entries are rescaled when next touched. Dividing every
-// score by the same factor keeps their order, so the heap stays valid.
+// score by the same factor keeps their order, so the set stays valid.
 func (t *table) renormalise(c *clock) {
 	for _, e := range t.top.items {
 		e.score = rescale(e.score, c.gen-e.gen)
 		e.gen = c.gen
 	}
+	t.top.findMin()
 }
 
 // tableCopy is what a snapshot copies under the lock: counters and the
@@ -270,12 +277,4 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-// reuseString returns old if it already holds b, else a copy of b.
-func reuseString(old string, b []byte) string {
-	if old == unsafeString(b) {
-		return old
-	}
-	return string(b)
 }

@@ -1,86 +1,75 @@
 package aggregate
 
-// topHeap is a min-heap of the k entries with the highest decayed score,
-// maintained as scores change on the fold path so that a snapshot copies k
-// entries instead of scanning the table.
+// topSet holds the k entries with the highest decayed score, maintained as
+// scores change on the fold path so that a snapshot copies k entries instead
+// of scanning the table. It is unordered, with its minimum tracked: only the
+// minimum decides membership, and the hottest entries — the ones touched
+// most — change nothing when their score grows.
 //
 // Scores only grow (decay is applied by making later events weigh more, see
-// Aggregator), so an entry outside the heap never outranks the heap's
-// minimum: when it was last touched it was compared against the minimum,
-// and the minimum has only grown since. The heap is therefore the exact
-// top-k of the resident entries, provided heap members are evicted only when
-// the table cannot hold more than k entries (table.evictOne).
-type topHeap struct {
-	k     int
-	items []*entry
+// Aggregator), so an entry outside the set never outranks the set's minimum:
+// when it was last touched it was compared against the minimum, and the
+// minimum has only grown since. The set is therefore the exact top-k of the
+// resident entries, provided members are evicted only when the table cannot
+// hold more than k entries (table.evictOne).
+type topSet struct {
+	k        int
+	items    []*entry // members; each member's topIdx is its index here
+	min      int      // index of the member with the lowest score
+	minScore float64  // its score; once the set is full, what a non-member must beat
 }
 
-func (h *topHeap) less(i, j int) bool { return h.items[i].score < h.items[j].score }
-
-func (h *topHeap) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].heapIdx = int32(i)
-	h.items[j].heapIdx = int32(j)
-}
-
-// touched restores the heap after e's score grew.
-func (h *topHeap) touched(e *entry) {
-	switch {
-	case e.heapIdx >= 0:
-		h.down(int(e.heapIdx))
-	case len(h.items) < h.k:
-		e.heapIdx = int32(len(h.items))
-		h.items = append(h.items, e)
-		h.up(len(h.items) - 1)
-	case h.k > 0 && e.score > h.items[0].score:
-		h.items[0].heapIdx = -1
-		h.items[0] = e
-		e.heapIdx = 0
-		h.down(0)
-	}
-}
-
-// remove takes e out of the heap.
-func (h *topHeap) remove(e *entry) {
-	i := int(e.heapIdx)
-	last := len(h.items) - 1
-	if i != last {
-		h.swap(i, last)
-	}
-	h.items[last] = nil
-	h.items = h.items[:last]
-	e.heapIdx = -1
-	if i != last {
-		h.down(i)
-		h.up(i)
-	}
-}
-
-func (h *topHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
+// touched updates the set after e's score grew. It is the fold's fast path:
+// a member that is not the minimum, or a non-member below it, costs one
+// comparison.
+func (s *topSet) touched(e *entry) {
+	if e.topIdx >= 0 {
+		if int(e.topIdx) == s.min {
+			s.findMin()
 		}
-		h.swap(i, j)
-		j = i
+		return
 	}
+	if len(s.items) == s.k && e.score <= s.minScore {
+		return
+	}
+	s.enter(e)
 }
 
-func (h *topHeap) down(i int) {
-	n := len(h.items)
-	for {
-		j := 2*i + 1
-		if j >= n {
-			return
+// enter makes non-member e a member, replacing the minimum when the set is
+// full (the caller checked that e beats it).
+func (s *topSet) enter(e *entry) {
+	if s.k == 0 {
+		return
+	}
+	if len(s.items) < s.k {
+		e.topIdx = int32(len(s.items))
+		s.items = append(s.items, e)
+	} else {
+		s.items[s.min].topIdx = -1
+		s.items[s.min] = e
+		e.topIdx = int32(s.min)
+	}
+	s.findMin()
+}
+
+// remove takes member e out of the set.
+func (s *topSet) remove(e *entry) {
+	i, last := int(e.topIdx), len(s.items)-1
+	s.items[i] = s.items[last]
+	s.items[i].topIdx = int32(i)
+	s.items[last] = nil
+	s.items = s.items[:last]
+	e.topIdx = -1
+	s.findMin()
+}
+
+// findMin recomputes the minimum; renormalise calls it too, after scaling
+// every member's score.
+func (s *topSet) findMin() {
+	s.min, s.minScore = 0, 0
+	for i, e := range s.items {
+		if i == 0 || e.score < s.minScore {
+			s.min, s.minScore = i, e.score
 		}
-		if r := j + 1; r < n && h.less(r, j) {
-			j = r
-		}
-		if !h.less(j, i) {
-			return
-		}
-		h.swap(i, j)
-		i = j
 	}
 }
