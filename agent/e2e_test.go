@@ -105,7 +105,16 @@ func (d *daemon) log() string {
 // scrape fetches and parses /metrics.
 func (d *daemon) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	mfs, _ := d.scrapeWithin(t, 10*time.Second)
+	return mfs
+}
+
+// scrapeWithin fetches and parses /metrics, failing after timeout, and says
+// how long the scrape took.
+func (d *daemon) scrapeWithin(t *testing.T, timeout time.Duration) (map[string]*dto.MetricFamily, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.addr+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -121,10 +130,9 @@ func (d *daemon) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	if err != nil {
 		t.Fatalf("scrape: parse exposition: %v", err)
 	}
-	return mfs
+	return mfs, time.Since(start)
 }
 
-// stop sends SIGTERM and returns the exit code and how long exiting took.
 func (d *daemon) stop(t *testing.T) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/estally/estally/es"
 )
@@ -132,24 +129,7 @@ func vmHWM(t *testing.T, pid int) int64 {
 // can take seconds. It returns how long the scrape took.
 func scrapeSlow(t *testing.T, d *daemon) (map[string]*dto.MetricFamily, time.Duration) {
 	t.Helper()
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.addr+"/metrics", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("scrape: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape: %s", resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("scrape: parse exposition: %v", err)
-	}
-	return mfs, time.Since(start)
+	return d.scrapeWithin(t, 60*time.Second)
 }
 
 func fanotifyDaemonArgs(t *testing.T, extra ...string) []string {
