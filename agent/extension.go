@@ -20,6 +20,9 @@ type extension struct {
 	name string
 	// addFlags registers the extension's flags ("<name>.<flag>"); may be nil.
 	addFlags func(fs *flag.FlagSet)
+	// topK, if set, returns how many entries of each table the extension
+	// shows; the fold ranks the largest of these and --export.top-k.
+	topK func() int
 	// start wires the extension in and returns the components it needs run
 	// (possibly none). An error is fatal (exit code 1). start runs before
 	// any component, so it must not block.

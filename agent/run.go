@@ -112,10 +112,16 @@ func serve(ctx context.Context, cfg *runConfig, logger *slog.Logger) error {
 		return fmt.Errorf("open source %s: %w", factory.name, err)
 	}
 
+	rankK := cfg.topK // the fold ranks as many entries as its largest consumer shows
+	for _, e := range cfg.extensions {
+		if e.topK != nil {
+			rankK = max(rankK, e.topK())
+		}
+	}
 	agg, err := aggregate.New(aggregate.Config{
 		ProcessCapacity: cfg.processCapacity,
 		PathCapacity:    cfg.pathCapacity,
-		TopK:            cfg.topK,
+		TopK:            rankK,
 		HalfLife:        cfg.rankHalfLife,
 	})
 	if err != nil {

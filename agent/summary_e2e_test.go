@@ -27,7 +27,8 @@ func TestSummaryEndToEnd(t *testing.T) {
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "summary.sock")
 	d := startDaemon(t, bin, "--source=synthetic", "--synthetic.rate=0", "--synthetic.events=100000",
-		"--web.listen-address=127.0.0.1:0", "--summary.socket="+sock, "--summary.interval=100ms", "--summary.top-k=5")
+		"--web.listen-address=127.0.0.1:0", "--summary.socket="+sock, "--summary.interval=100ms",
+		"--summary.top-k=15", "--export.top-k=3") // the fold ranks for its largest consumer
 
 	// Pull until every event is in a summary.
 	c := &summary.Client{Path: sock}
@@ -43,8 +44,8 @@ func TestSummaryEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := len(got.Summary.Processes.Top); n == 0 || n > 5 {
-		t.Errorf("%d top processes, want 1..5", n)
+	if n := len(got.Summary.Processes.Top); n != 15 {
+		t.Errorf("%d top processes in the summary, want --summary.top-k=15", n)
 	}
 	fi, err := os.Stat(sock)
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -80,6 +81,9 @@ func TestSummaryEndToEnd(t *testing.T) {
 		if mfs[name] == nil {
 			t.Errorf("%s missing from /metrics", name)
 		}
+	}
+	if procs := byLabels(mfs["estally_process_events_total"], "process"); len(procs) != 3 {
+		t.Errorf("%d processes exported, want --export.top-k=3: %v", len(procs), procs)
 	}
 	if by := byLabels(mfs["estally_summary_messages_total"], "transport"); by["unix"] < 4 || by["http"] < 1 {
 		t.Errorf("estally_summary_messages_total = %v", by)

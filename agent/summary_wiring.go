@@ -43,6 +43,7 @@ func summaryExtension() extension {
 	c := &summaryConfig{}
 	return extension{
 		name: "summary",
+		topK: func() int { return c.topK },
 		addFlags: func(fs *flag.FlagSet) {
 			fs.DurationVar(&c.interval, "summary.interval", summary.DefaultInterval, "interval between summaries pushed to subscribers")
 			check(fs, "summary.interval", func() error {
@@ -56,7 +57,7 @@ func summaryExtension() extension {
 			fs.Var(&c.allowedUIDs, "summary.allowed-uids", "comma-separated uids allowed on the summary socket (default: root and the agent's uid)")
 			fs.IntVar(&c.maxSubscribers, "summary.max-subscribers", summary.DefaultMaxSubscribers, "maximum push subscribers over all transports")
 			check(fs, "summary.max-subscribers", positive(&c.maxSubscribers))
-			fs.IntVar(&c.topK, "summary.top-k", 20, "entries of each top list in a summary (at most --export.top-k are ranked)")
+			fs.IntVar(&c.topK, "summary.top-k", 20, "entries of each top list in a summary")
 			check(fs, "summary.top-k", positive(&c.topK))
 			fs.IntVar(&c.maxBytes, "summary.max-bytes", summary.DefaultMaxBytes, "cap on a summary's encoded size; top lists are truncated to fit")
 			check(fs, "summary.max-bytes", func() error {
