@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/estally/estally/es"
+	"github.com/estally/estally/exporter"
 	"github.com/estally/estally/summary"
 )
 
@@ -33,7 +34,7 @@ func renderSummary(s *summary.Summary) string {
 			t.name, t.t.Entries, t.t.Capacity, t.t.Evictions, t.t.Rejected, t.t.Other.Sum())
 		fmt.Fprintf(&b, "%12s %10s %8s  %s\n", "TOTAL", "RATE/S", "PID", strings.ToUpper(t.name))
 		for _, it := range t.t.Top {
-			fmt.Fprintf(&b, "%12d %10.1f %8d  %s\n", it.Totals.Sum(), itemRate(&it, s), it.PID, it.Key)
+			fmt.Fprintf(&b, "%12d %10.1f %8d  %s\n", it.Totals.Sum(), itemRate(&it, s), it.PID, displayKey(it.Key))
 		}
 		if t.t.TopOmitted > 0 {
 			fmt.Fprintf(&b, "(%d more entries cut to fit the size cap)\n", t.t.TopOmitted)
@@ -78,6 +79,18 @@ func sortedKeys(m map[string]uint64) []string {
 	}
 	return keys
 }
+
+// displayKey makes a path or executable safe to print on a terminal: file
+// names are chosen by whoever creates the files, and one holding escape
+// sequences must not be able to drive the operator's terminal. Control
+// characters are escaped the way metric labels are (\x1b, \n, ...).
+func displayKey(s string) string {
+	k, _ := exporter.SanitizeLabel(s, maxDisplayKey)
+	return k
+}
+
+// maxDisplayKey caps a key on screen; longer ones keep head and tail.
+const maxDisplayKey = 4096
 
 // fit cuts s to at most width columns, keeping its tail (the file name) and
 // marking the cut with "…".

@@ -99,7 +99,7 @@ func (v *topView) render() string {
 	add("")
 	add("%10s %12s %8s  %s", "EVENTS/S", "TOTAL", "PID", "PROCESS")
 	for _, it := range s.Processes.Top[:min(procRows, len(s.Processes.Top))] {
-		add("%10.1f %12d %8d  %s", itemRate(&it, s), it.Totals.Sum(), it.PID, fit(it.Key, w-34))
+		add("%10.1f %12d %8d  %s", itemRate(&it, s), it.Totals.Sum(), it.PID, fit(displayKey(it.Key), w-34))
 	}
 	for range procRows - min(procRows, len(s.Processes.Top)) {
 		add("")
@@ -107,7 +107,7 @@ func (v *topView) render() string {
 	add("")
 	add("%10s %12s  %s", "EVENTS/S", "TOTAL", "PATH")
 	for _, it := range s.Paths.Top[:min(pathRows, len(s.Paths.Top))] {
-		add("%10.1f %12d  %s", itemRate(&it, s), it.Totals.Sum(), fit(it.Key, w-25))
+		add("%10.1f %12d  %s", itemRate(&it, s), it.Totals.Sum(), fit(displayKey(it.Key), w-25))
 	}
 	return v.finish(lines, w, h)
 }

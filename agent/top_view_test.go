@@ -88,3 +88,28 @@ func TestRenderSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileKeysCannotDriveTheTerminal: file names are attacker-chosen.
+// One holding escape sequences, newlines or a bidi override must reach the
+// screen escaped, in `estally top` and in `estally summary` alike.
+func TestHostileKeysCannotDriveTheTerminal(t *testing.T) {
+	s := viewSummary(1, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC), 5000, 2)
+	s.Paths.Top[0].Key = "/tmp/\x1b]0;owned\x07\x1b[2J\nfake line\u202egol.exe"
+	s.Processes.Top[0].Key = "/tmp/\x1b[31mred\x9b"
+	v := &topView{socket: "/s", width: 200, height: 30}
+	v.push(s)
+	for name, out := range map[string]string{"top": v.render(), "summary": renderSummary(s)} {
+		body := out
+		if name == "top" {
+			body = strings.ReplaceAll(out, "\x1b[K", "") // the view's own line clearing
+		}
+		for _, bad := range []string{"\x1b]", "\x1b[2J", "\x1b[31m", "\x07", "\u202e", "\u009b", "\nfake line"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s output carries %q raw:\n%q", name, bad, out)
+			}
+		}
+		if !strings.Contains(out, `\x1B]0;owned\x07`) {
+			t.Errorf("%s output lacks the escaped key:\n%q", name, out)
+		}
+	}
+}
