@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,18 +18,8 @@ func runSummary(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", defaultSummarySocket(), "the daemon's summary socket (--summary.socket)")
 	asJSON := fs.Bool("json", false, "print the raw JSON summary")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, "Usage: estally summary [flags]\n\nPrint one summary from a running daemon.\n\nFlags:\n")
-			printFlags(stdout, fs)
-			return 0
-		}
-		fmt.Fprintf(stderr, "estally summary: %v\n", flagError(err))
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "estally summary: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseCommand(fs, args, "Print one summary from a running daemon.", stdout, stderr); code >= 0 {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()

@@ -23,18 +23,8 @@ func runTop(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	socket := fs.String("socket", defaultSummarySocket(), "the daemon's summary socket (--summary.socket)")
 	interval := fs.Duration("interval", 0, "refresh interval, no shorter than the daemon's --summary.interval (0: the daemon's)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, "Usage: estally top [flags]\n\nTerminal view of a running daemon; q or Ctrl-C quits.\n\nFlags:\n")
-			printFlags(stdout, fs)
-			return 0
-		}
-		fmt.Fprintf(stderr, "estally top: %v\n", flagError(err))
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "estally top: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code := parseCommand(fs, args, "Terminal view of a running daemon; q or Ctrl-C quits.", stdout, stderr); code >= 0 {
+		return code
 	}
 	tty, ok := stdout.(*os.File)
 	if !ok || !term.IsTerminal(int(tty.Fd())) || !term.IsTerminal(int(os.Stdin.Fd())) {

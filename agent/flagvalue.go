@@ -92,3 +92,24 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "        %s\n", strings.ReplaceAll(f.Usage, "\n", "\n        "))
 	})
 }
+
+// parseCommand parses the flags of a one-shot command (`estally top`,
+// `estally summary`). It returns -1 when the command should go on, or the
+// exit code to return: 0 after printing help for -h/--help, 2 after one line
+// on stderr for a bad flag or an unexpected argument.
+func parseCommand(fs *flag.FlagSet, args []string, about string, stdout, stderr io.Writer) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: %s [flags]\n\n%s\n\nFlags:\n", fs.Name(), about)
+			printFlags(stdout, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), flagError(err))
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return 2
+	}
+	return -1
+}

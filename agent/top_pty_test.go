@@ -76,17 +76,7 @@ func TestTopUnderPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			out.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
+	out := collect(ptmx)
 
 	publish(t, hub, viewSummary(1, time.Now(), 1000, 4))
 	resize := make(chan os.Signal, 1)
@@ -99,19 +89,19 @@ func TestTopUnderPTY(t *testing.T) {
 	go func() {
 		done <- topSession(ctx, topConfig{socket: sock, in: tty, out: tty, resize: resize})
 	}()
-	waitOutput(t, &out, "\x1b[?1049h", "estally top", "/usr/bin/proca")
+	waitOutput(t, out, "\x1b[?1049h", "estally top", "/usr/bin/proca")
 	if !term.IsTerminal(int(tty.Fd())) {
 		t.Fatal("not a terminal")
 	}
 
 	// A push redraws.
 	publish(t, hub, viewSummary(2, time.Now().Add(time.Second), 4000, 4))
-	waitOutput(t, &out, "#2")
+	waitOutput(t, out, "#2")
 
 	// A resize redraws at the new width: long paths are cut to 50 columns.
 	pty.Setsize(ptmx, &pty.Winsize{Rows: 20, Cols: 50})
 	resize <- os.Interrupt // any signal value: the session re-reads the size
-	waitOutput(t, &out, "\x1b[2J", "…")
+	waitOutput(t, out, "\x1b[2J", "…")
 
 	ptmx.Write([]byte("q"))
 	select {
@@ -122,7 +112,7 @@ func TestTopUnderPTY(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("q did not quit")
 	}
-	waitOutput(t, &out, "\x1b[?25h\x1b[?1049l")
+	waitOutput(t, out, "\x1b[?25h\x1b[?1049l")
 	after, err := term.GetState(int(tty.Fd()))
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +120,23 @@ func TestTopUnderPTY(t *testing.T) {
 	if *after != *before {
 		t.Fatal("terminal mode not restored")
 	}
+}
+
+// collect copies everything the terminal shows into a buffer, until the
+// pseudo-terminal is closed.
+func collect(ptmx *os.File) *syncBuffer {
+	out := new(syncBuffer)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 func waitOutput(t *testing.T, out *syncBuffer, wants ...string) {
@@ -162,17 +169,7 @@ func TestTopReconnects(t *testing.T) {
 	defer ptmx.Close()
 	defer tty.Close()
 	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100})
-	var out syncBuffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			out.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
+	out := collect(ptmx)
 	dir, err := os.MkdirTemp("", "esttop")
 	if err != nil {
 		t.Fatal(err)
@@ -201,12 +198,12 @@ func TestTopReconnects(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- topSession(ctx, topConfig{socket: sock, in: tty, out: tty}) }()
-	waitOutput(t, &out, "#1")
+	waitOutput(t, out, "#1")
 	stop()
-	waitOutput(t, &out, "disconnected (")
+	waitOutput(t, out, "disconnected (")
 	stop = serve(9)
 	defer stop()
-	waitOutput(t, &out, "#9")
+	waitOutput(t, out, "#9")
 	cancel()
 	select {
 	case err := <-done:
