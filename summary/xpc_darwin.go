@@ -188,6 +188,10 @@ func ListenXPC(cfg XPCConfig) (*XPCListener, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Checked before the listener exists: see the release note below.
+	if cfg.PeerRequirement != "" && xpc.setPeerRequirement == nil {
+		return nil, errors.New("summary xpc: a peer code-signing requirement needs macOS 12 or later")
+	}
 	l := &XPCListener{cfg: cfg, m: cfg.Hub.Metrics(), log: newRateLogger(cfg.Logger, time.Minute)}
 	// One serial queue for the listener, every peer and every reply: the
 	// handlers are short and never block.
@@ -197,12 +201,12 @@ func ListenXPC(cfg XPCConfig) (*XPCListener, error) {
 		return nil, fmt.Errorf("summary xpc: cannot create mach service %q", cfg.Service)
 	}
 	if cfg.PeerRequirement != "" {
-		if xpc.setPeerRequirement == nil {
-			xpc.release(l.listener)
-			return nil, errors.New("summary xpc: a peer code-signing requirement needs macOS 12 or later")
-		}
 		if rc := xpc.setPeerRequirement(l.listener, cfg.PeerRequirement); rc != 0 {
-			xpc.release(l.listener)
+			// The listener is still inactive, and "it is a programming
+			// error to release an inactive or suspended connection"
+			// (xpc/connection.h). Activating it just to cancel it would
+			// check in and briefly accept unchecked peers, so this one
+			// object is deliberately leaked on this startup error.
 			return nil, fmt.Errorf("summary xpc: invalid peer requirement (error %d)", rc)
 		}
 	}
