@@ -58,6 +58,13 @@ type XPCListener struct {
 	handler  objc.Block
 	peers    atomic.Int64
 	closed   atomic.Bool
+
+	// mu orders Close's xpc_connection_cancel with the release of the
+	// listener on its final XPC_ERROR_CONNECTION_INVALID: the listener can
+	// be invalidated on its own (service missing from MachServices), and
+	// cancelling it after that release would be a use after free.
+	mu       sync.Mutex
+	released bool
 }
 
 // xpc holds the libxpc and libdispatch entry points and data symbols.
@@ -223,7 +230,11 @@ func (l *XPCListener) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
-	xpc.cancel(l.listener) // the final CONNECTION_INVALID releases it
+	l.mu.Lock()
+	if !l.released { // else already invalidated and released: nothing to cancel
+		xpc.cancel(l.listener) // the final CONNECTION_INVALID releases it
+	}
+	l.mu.Unlock()
 	return nil
 }
 
@@ -251,7 +262,10 @@ func (l *XPCListener) onListenerEvent(ev unsafe.Pointer) {
 	case xpc.typeError:
 		if uintptr(ev) == xpc.errInvalid {
 			l.handler.Release()
+			l.mu.Lock() // not while Close is cancelling it
+			l.released = true
 			xpc.release(l.listener)
+			l.mu.Unlock()
 			if !l.closed.Load() {
 				l.log.Warn("xpc listener invalidated (is the service in the launchd plist's MachServices?)", "service", l.cfg.Service)
 			}
