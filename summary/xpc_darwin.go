@@ -79,6 +79,7 @@ var xpc struct {
 	cancel              func(c unsafe.Pointer)
 	sendMessage         func(c unsafe.Pointer, msg unsafe.Pointer)
 	sendWithReply       func(c unsafe.Pointer, msg unsafe.Pointer, q unsafe.Pointer, handler objc.Block)
+	sendBarrier         func(c unsafe.Pointer, barrier objc.Block)
 	getEUID             func(c unsafe.Pointer) uint32
 	getPID              func(c unsafe.Pointer) int32
 	setPeerRequirement  func(c unsafe.Pointer, req string) int32 // nil before macOS 12
@@ -130,6 +131,7 @@ func loadXPC() error {
 			"xpc_connection_cancel":                  &xpc.cancel,
 			"xpc_connection_send_message":            &xpc.sendMessage,
 			"xpc_connection_send_message_with_reply": &xpc.sendWithReply,
+			"xpc_connection_send_barrier":            &xpc.sendBarrier,
 			"xpc_connection_get_euid":                &xpc.getEUID,
 			"xpc_connection_get_pid":                 &xpc.getPID,
 			"xpc_get_type":                           &xpc.getType,
@@ -330,7 +332,7 @@ func (p *xpcPeer) onRequest(msg unsafe.Pointer) {
 		p.l.m.Disconnected(TransportXPC, ReasonBadRequest)
 		xpc.dictSetString(reply, "error", err.Error())
 		xpc.sendMessage(p.conn, reply)
-		xpc.cancel(p.conn)
+		p.cancelAfterSends()
 		return
 	}
 	switch req.Op {
@@ -371,6 +373,24 @@ func (p *xpcPeer) onRequest(msg unsafe.Pointer) {
 		xpc.retain(p.conn) // held by the push loop
 		go p.push(sub)
 	}
+}
+
+// cancelAfterSends cancels the peer once the messages already queued on it
+// (the error reply) have been sent: xpc_connection_cancel discards "any
+// messages that have not yet been sent", so cancelling right after
+// xpc_connection_send_message could drop the {error} reply the protocol
+// promises. A send barrier runs after the earlier sends, and "You may
+// safely cancel a connection from within a barrier block" (connection.h).
+// The barrier holds its own reference on the connection, since it may also
+// run while the connection unwinds after the peer's final event.
+func (p *xpcPeer) cancelAfterSends() {
+	conn := xpc.retain(p.conn)
+	b := objc.NewBlock(func(objc.Block) {
+		xpc.cancel(conn)
+		xpc.release(conn)
+	})
+	xpc.sendBarrier(conn, b)
+	b.Release() // XPC copied the block; this drops our reference
 }
 
 // parse reads a request from a dictionary with the Unix socket's rules.
