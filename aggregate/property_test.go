@@ -74,6 +74,14 @@ func checkInvariants(t *testing.T, a *Aggregator, o *oracle) {
 	}{{a.procs, snap.Processes, o.procs}, {a.paths, snap.Paths, o.paths}} {
 		name := tc.tab.name
 		res := residents(tc.tab, &a.clock, a.rateScale)
+		if len(tc.tab.index) != tc.tab.lru.Len() {
+			t.Fatalf("%s: index holds %d entries, LRU %d", name, len(tc.tab.index), tc.tab.lru.Len())
+		}
+		for _, e := range tc.tab.lru.Values() {
+			if tc.tab.index[e.key] != e {
+				t.Fatalf("%s: index and LRU disagree on %q", name, e.key)
+			}
+		}
 		if len(res) > tc.ts.Capacity || len(res) != tc.ts.Entries {
 			t.Fatalf("%s: %d resident entries, snapshot says %d, capacity %d", name, len(res), tc.ts.Entries, tc.ts.Capacity)
 		}

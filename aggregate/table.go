@@ -48,7 +48,8 @@ const renormShift = 64
 type table struct {
 	name     string
 	capacity int
-	lru      *simplelru.LRU[string, *entry]
+	lru      *simplelru.LRU[string, *entry] // recency order and eviction
+	index    map[string]*entry              // the same entries, one lookup from the hot path
 	door     *doorkeeper
 	top      topSet
 	seed     maphash.Seed
@@ -76,6 +77,7 @@ func newTable(name string, capacity, topK int) *table {
 		name:     name,
 		capacity: capacity,
 		lru:      lru,
+		index:    make(map[string]*entry, capacity),
 		door:     newDoorkeeper(capacity),
 		top:      topSet{k: topK, items: make([]*entry, 0, topK)},
 		seed:     maphash.MakeSeed(),
@@ -85,7 +87,7 @@ func newTable(name string, capacity, topK int) *table {
 // observe folds ev under key. It allocates only when it admits a new key.
 func (t *table) observe(key []byte, ev *es.Event, c *clock) {
 	k := unsafeString(key)
-	e, ok := t.lru.Peek(k)
+	e, ok := t.index[k]
 	switch {
 	case !ok:
 		if e = t.admit(key, c); e == nil {
@@ -156,6 +158,7 @@ func (t *table) admit(key []byte, c *clock) *entry {
 	t.runHash, t.runLen = 0, 0
 	e := &entry{key: string(key), first: c.now, pid: -1, topIdx: -1, gen: c.gen}
 	t.lru.Add(e.key, e)
+	t.index[e.key] = e
 	return e
 }
 
@@ -181,6 +184,7 @@ func (t *table) evictOne() bool {
 			t.top.remove(e)
 		}
 		t.lru.RemoveOldest()
+		delete(t.index, key)
 		for k, n := range e.counts {
 			t.resident[k] -= n
 			t.other[k] += n
