@@ -3,6 +3,7 @@ package es
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +56,14 @@ func (g *fanGroup) mark(path string) error {
 		g.marked = append(g.marked, path)
 	}
 	return err
+}
+
+// unmarked forgets the filesystem mounted at path, whose mark the kernel
+// dropped when it was unmounted.
+func (g *fanGroup) unmarked(path string) {
+	if i := slices.Index(g.marked, path); i >= 0 {
+		g.marked = slices.Delete(g.marked, i, i+1)
+	}
 }
 
 // read reads one buffer of events without blocking; it returns 0 when the

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -472,17 +473,119 @@ func TestFanotifyFallsBackToFDMode(t *testing.T) {
 	// its exec events.
 	src, _ := startFanotify(t, FanotifyConfig{Mounts: &MountFilter{IncludeMounts: []string{"/", merged}}}, rec)
 	var fdMode []string
+	src.mu.Lock() // Run changes the groups when other tests mount
 	for _, g := range src.groups {
 		if !g.fid {
 			fdMode = append(fdMode, g.marked...)
 		}
 	}
+	src.mu.Unlock()
 	if len(fdMode) != 1 || fdMode[0] != merged {
 		t.Fatalf("fd mode marks %v, want [%s]", fdMode, merged)
 	}
 	f := filepath.Join(merged, "f")
 	fanRun(t, "/bin/sh", "-c", "echo x > "+f)
 	rec.waitFor(t, "the write on overlayfs", func(evs []fanSeen) bool {
+		return fanHas(evs, KindWrite, fanRealPath(t, "/bin/sh"), f) && fanHas(evs, KindCloseModified, "", f)
+	})
+}
+
+// TestFanotifyFollowsMounts mounts a tmpfs after the source started (tmpfs
+// is watched by the default selection: it is neither a pseudo filesystem
+// nor in DefaultExcludeFSTypes), checks that a child's writes in it arrive
+// with their paths, then unmounts it and checks the source forgot it.
+func TestFanotifyFollowsMounts(t *testing.T) {
+	requireFanotify(t)
+	mnt := filepath.Join(fanTestDir(t), "later")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := &fanRecorder{prefix: mnt + "/"}
+	src, _ := startFanotify(t, FanotifyConfig{}, rec)
+	if slices.Contains(src.Filesystems(), mnt) {
+		t.Fatalf("%s watched before it was mounted", mnt)
+	}
+	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount tmpfs: %v", err)
+		}
+		t.Skipf("cannot mount tmpfs here: %v", err)
+	}
+	mounted := true
+	t.Cleanup(func() {
+		if mounted {
+			_ = unix.Unmount(mnt, unix.MNT_DETACH)
+		}
+	})
+	fanWaitFilesystem(t, src, mnt, true)
+
+	f := filepath.Join(mnt, "f")
+	fanRun(t, "/bin/sh", "-c", "echo x > "+f)
+	sh := fanRealPath(t, "/bin/sh")
+	src.mu.Lock()
+	fid := src.fid != nil && slices.Contains(src.fid.marked, mnt)
+	src.mu.Unlock()
+	rec.waitFor(t, "the events on the new tmpfs", func(evs []fanSeen) bool {
+		return fanHas(evs, KindWrite, sh, f) && fanHas(evs, KindCloseModified, sh, f) &&
+			(!fid || fanHas(evs, KindCreate, sh, f)) // fd mode has no creates
+	})
+
+	if err := unix.Unmount(mnt, 0); err != nil {
+		t.Fatalf("unmount: %v", err)
+	}
+	mounted = false
+	fanWaitFilesystem(t, src, mnt, false)
+	if n := src.Stats().Errors(reasonMarkFailed).Load(); n != 0 {
+		t.Errorf("%s = %d, want 0", reasonMarkFailed, n)
+	}
+}
+
+// fanWaitFilesystem waits until src does (or does not) list mount point mnt.
+func fanWaitFilesystem(t *testing.T, src *Fanotify, mnt string, listed bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if slices.Contains(src.Filesystems(), mnt) == listed {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("Filesystems() = %v: %s listed is not %v", src.Filesystems(), mnt, listed)
+}
+
+// TestFanotifyFollowsMountsFDFallback mounts an overlayfs (no file handles
+// for fanotify) after the source started, in the usual case with no fd-mode
+// group yet: the group is created then, and its events are polled and read.
+func TestFanotifyFollowsMountsFDFallback(t *testing.T) {
+	requireFanotify(t)
+	base := fanTestDir(t)
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(base, "merged")
+	rec := &fanRecorder{prefix: merged + "/"}
+	src, _ := startFanotify(t, FanotifyConfig{Mounts: &MountFilter{IncludeMounts: []string{"/", merged}}}, rec)
+	src.mu.Lock()
+	lazy := src.fd == nil // else (root on overlayfs) the group exists already
+	src.mu.Unlock()
+	t.Logf("fd-mode group created after start: %v", lazy)
+	opts := "lowerdir=" + base + "/lower,upperdir=" + base + "/upper,workdir=" + base + "/work"
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Skipf("cannot mount overlayfs here: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(merged, unix.MNT_DETACH) })
+	fanWaitFilesystem(t, src, merged, true)
+	src.mu.Lock()
+	inFD := src.fd != nil && slices.Contains(src.fd.marked, merged)
+	src.mu.Unlock()
+	if !inFD {
+		t.Fatalf("%s not marked in an fd-mode group", merged)
+	}
+	f := filepath.Join(merged, "f")
+	fanRun(t, "/bin/sh", "-c", "echo x > "+f)
+	rec.waitFor(t, "the write on the later overlayfs", func(evs []fanSeen) bool {
 		return fanHas(evs, KindWrite, fanRealPath(t, "/bin/sh"), f) && fanHas(evs, KindCloseModified, "", f)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -42,6 +43,19 @@ const (
 	reasonStaleHandle    = "stale_handle"
 	reasonPathUnresolved = "path_unresolved"
 	reasonMalformed      = "malformed_record"
+	// reasonMarkFailed counts selected filesystems that could not be
+	// marked (at start or when mounted later): their events are not seen.
+	reasonMarkFailed = "mark_failed"
+	// reasonMountinfo counts failures to re-read the mount table after a
+	// change: mounts and unmounts since the last good read are not followed.
+	reasonMountinfo = "mountinfo_unreadable"
+)
+
+// Mount-change logging: a few lines per interval, then a count of the
+// lines suppressed, so that a mount storm does not flood the log.
+const (
+	mountLogEvery = 10 * time.Second
+	mountLogBurst = 20
 )
 
 var pathStale, pathUnresolved = []byte(PathStale), []byte(PathUnresolved)
@@ -101,17 +115,33 @@ type FanotifyConfig struct {
 // Directory events are not reported. In fd mode (kernels before 5.9) only
 // writes and close-writes exist.
 //
+// Mounts: the source follows the mount table. While it runs, a change
+// (signalled by the kernel as POLLPRI on an open /proc/self/mountinfo, see
+// proc(5)) makes it re-read the table after the read interval, apply the
+// same selection ([MountFilter]: tmpfs is watched by default, pseudo and
+// excluded filesystems are not), mark filesystems mounted since, and forget
+// those unmounted (the kernel drops their marks itself). Each change is
+// logged at info level, rate-limited; a filesystem that cannot be marked is
+// counted in [Stats.Errors] as "mark_failed".
+//
 // A queue overflow is counted in [Stats.Overflows]; how many events it lost
-// is unknown. Filesystems mounted after the source started are not watched.
+// is unknown.
 type Fanotify struct {
 	cfg   FanotifyConfig
 	log   *slog.Logger
 	stats *Stats
 	mute  *Mute
 
-	groups []*fanGroup       // a FID-mode group, an fd-mode one, or both
-	polls  []unix.PollFd     // the groups, then the wake eventfd
-	fsids  map[uint64][]byte // fsid → NUL-terminated mount point (FID mode)
+	// mu guards groups and their marked lists, which [Fanotify.Filesystems]
+	// reads from other goroutines; only the goroutine in Run (or
+	// NewFanotify before it) changes them.
+	mu      sync.Mutex
+	groups  []*fanGroup            // a FID-mode group, an fd-mode one, or both
+	fid, fd *fanGroup              // the same groups by mode, nil until created
+	watched map[mountKey]watchedFS // the marked filesystems, by mount
+	polls   []unix.PollFd          // the wake eventfd, mountinfo, then the groups
+	fsids   map[uint64][]byte      // fsid → NUL-terminated mount point (FID mode)
+	mountFD int                    // /proc/self/mountinfo, polled for changes; -1 once closed
 
 	conn  *procConn
 	ident *procIdent
@@ -127,7 +157,9 @@ type Fanotify struct {
 	link    []byte // readlink target
 
 	muted, malformed, stale, unresolved *Counter
+	markFailed, mountinfoErrs           *Counter
 	overflowLog, errorLog               logLimiter
+	mountLog                            burstLimiter
 
 	closeOnce sync.Once
 	running   bool
@@ -163,24 +195,29 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	cfg.Mute.PIDs = append(slices.Clip(cfg.Mute.PIDs), int32(os.Getpid()))
 	stats := NewStats("fanotify")
 	s := &Fanotify{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		stats:       stats,
-		mute:        NewMute(cfg.Mute, stats),
-		fsids:       map[uint64][]byte{},
-		dirs:        newDirCache(defaultDirCacheSize),
-		ident:       newProcIdent(defaultProcCacheSize, stats),
-		buf:         make([]byte, cfg.BufferSize),
-		pathBuf:     make([]byte, 0, 4096),
-		exeBuf:      make([]byte, 0, 4096),
-		scratch:     make([]byte, 0, 4096),
-		link:        make([]byte, 4096),
-		muted:       &stats.Muted,
-		malformed:   stats.Errors(reasonMalformed),
-		stale:       stats.Errors(reasonStaleHandle),
-		unresolved:  stats.Errors(reasonPathUnresolved),
-		overflowLog: logLimiter{every: 10 * time.Second},
-		errorLog:    logLimiter{every: 10 * time.Second},
+		cfg:           cfg,
+		log:           cfg.Logger,
+		stats:         stats,
+		mute:          NewMute(cfg.Mute, stats),
+		fsids:         map[uint64][]byte{},
+		watched:       map[mountKey]watchedFS{},
+		mountFD:       -1,
+		dirs:          newDirCache(defaultDirCacheSize),
+		ident:         newProcIdent(defaultProcCacheSize, stats),
+		buf:           make([]byte, cfg.BufferSize),
+		pathBuf:       make([]byte, 0, 4096),
+		exeBuf:        make([]byte, 0, 4096),
+		scratch:       make([]byte, 0, 4096),
+		link:          make([]byte, 4096),
+		muted:         &stats.Muted,
+		malformed:     stats.Errors(reasonMalformed),
+		stale:         stats.Errors(reasonStaleHandle),
+		unresolved:    stats.Errors(reasonPathUnresolved),
+		markFailed:    stats.Errors(reasonMarkFailed),
+		mountinfoErrs: stats.Errors(reasonMountinfo),
+		mountLog:      burstLimiter{every: mountLogEvery, burst: mountLogBurst},
+		overflowLog:   logLimiter{every: 10 * time.Second},
+		errorLog:      logLimiter{every: 10 * time.Second},
 	}
 	if err := s.markFilesystems(); err != nil {
 		s.Close()
@@ -197,25 +234,24 @@ func NewFanotify(cfg FanotifyConfig) (*Fanotify, error) {
 	return s, nil
 }
 
-// markFilesystems creates the groups and marks every chosen filesystem: in
-// FID mode where the kernel and the filesystem support it, else (in auto
-// mode) in a second group in fd mode. A filesystem the kernel refuses
-// altogether is skipped with a warning.
+// markFilesystems opens the mount table (kept open to be told of changes),
+// creates the FID-mode group if the mode allows it, and marks every chosen
+// filesystem.
 func (s *Fanotify) markFilesystems() error {
-	mf, err := os.Open(s.cfg.MountinfoPath)
+	fd, err := unix.Open(s.cfg.MountinfoPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("listing mounts: %w", err)
 	}
-	mounts, err := ParseMountinfo(mf)
-	mf.Close()
+	s.mountFD = fd
+	mounts, err := s.readMounts()
 	if err != nil {
 		return fmt.Errorf("listing mounts: %w", err)
 	}
-	var fid, fd *fanGroup
 	if s.cfg.Report != FanotifyReportFD {
-		fid, err = newFanGroup(true)
+		fid, err := newFanGroup(true)
 		switch {
 		case err == nil:
+			s.fid = fid
 			s.groups = append(s.groups, fid)
 		case s.cfg.Report == FanotifyReportFID || !errors.Is(err, unix.EINVAL):
 			return fmt.Errorf("fanotify_init in FID mode: %w", err)
@@ -223,56 +259,213 @@ func (s *Fanotify) markFilesystems() error {
 			s.log.Info("kernel lacks fanotify FID mode with names; using fd mode (writes and close-writes only)")
 		}
 	}
-	var fallback []Mount
-	for _, m := range s.cfg.Mounts.Select(mounts) {
-		if fid == nil {
-			fallback = append(fallback, m)
-			continue
-		}
-		fsid, err := statfsFSID(m.MountPoint)
-		if err != nil {
-			s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err)
-			continue
-		}
-		if _, dup := s.fsids[fsid]; dup {
-			s.log.Warn("skipping filesystem with an fsid already marked", "mount", m.MountPoint, "fstype", m.FSType)
-			continue
-		}
-		if err := fid.mark(m.MountPoint); err != nil {
-			// No file handles (overlayfs), or an fsid shared by several
-			// filesystems (btrfs subvolumes): fd mode still works there.
-			if s.cfg.Report == FanotifyReportAuto && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.EXDEV)) {
-				fallback = append(fallback, m)
-				continue
-			}
-			s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err)
-			continue
-		}
-		s.fsids[fsid] = append([]byte(m.MountPoint), 0)
-	}
-	if len(fallback) > 0 {
-		if fd, err = newFanGroup(false); err != nil {
-			return fmt.Errorf("fanotify_init: %w", err)
-		}
-		s.groups = append(s.groups, fd)
-		for _, m := range fallback {
-			if err := fd.mark(m.MountPoint); err != nil {
-				s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err)
-			}
-		}
-	}
-	if len(s.Filesystems()) == 0 {
+	s.syncMounts(mounts, false)
+	if len(s.watched) == 0 {
 		return errors.New("fanotify: no filesystem could be marked")
 	}
 	args := []any{"read_interval", s.cfg.ReadInterval, "buffer_bytes", len(s.buf)}
-	if fid != nil {
-		args = append(args, "fid_mode", fid.marked)
+	if s.fid != nil {
+		args = append(args, "fid_mode", s.fid.marked)
 	}
-	if fd != nil {
-		args = append(args, "fd_mode", fd.marked)
+	if s.fd != nil {
+		args = append(args, "fd_mode", s.fd.marked)
 	}
 	s.log.Info("fanotify watching", args...)
 	return nil
+}
+
+// mountKey names one watched mount. The mount id and device together tell
+// a new filesystem mounted on the same point from the one before it.
+type mountKey struct {
+	id     int
+	device string
+	point  string
+}
+
+// watchedFS is the bookkeeping of one marked filesystem.
+type watchedFS struct {
+	g      *fanGroup
+	fstype string
+	fsid   uint64 // in s.fsids when g is the FID-mode group
+}
+
+// readMounts reads and parses the mount table from the start of the open
+// mountinfo descriptor.
+func (s *Fanotify) readMounts() ([]Mount, error) {
+	if _, err := unix.Seek(s.mountFD, 0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading mountinfo: %w", err)
+	}
+	return ParseMountinfo(fdReader(s.mountFD))
+}
+
+// fdReader reads a descriptor directly, keeping it out of Go's network
+// poller.
+type fdReader int
+
+func (r fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(r), p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// remount re-reads the mount table after the kernel signalled a change, and
+// brings the marks up to date.
+func (s *Fanotify) remount() {
+	mounts, err := s.readMounts()
+	if err != nil {
+		s.mountinfoErrs.Inc()
+		s.warn("cannot re-read the mount table; mount changes not followed", err)
+		return
+	}
+	s.syncMounts(mounts, true)
+}
+
+// syncMounts marks the chosen filesystems among mounts not marked yet, and
+// forgets the marked ones no longer chosen (unmounted, or now hidden).
+// While running, it logs each change. A filesystem is marked in FID mode
+// where the kernel and the filesystem support it, else (in auto mode) in a
+// second group in fd mode; one that cannot be marked at all is counted and
+// skipped.
+func (s *Fanotify) syncMounts(mounts []Mount, running bool) {
+	sel := s.cfg.Mounts.Select(mounts)
+	want := make(map[mountKey]bool, len(sel))
+	for _, m := range sel {
+		want[mountKey{m.ID, m.Device, m.MountPoint}] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Forget first: a filesystem whose representative mount changed is
+	// forgotten, then marked again through its new mount point.
+	for k, w := range s.watched {
+		if want[k] {
+			continue
+		}
+		w.g.unmarked(k.point)
+		if w.g == s.fid {
+			delete(s.fsids, w.fsid)
+			s.dirs.clear() // handles of a later filesystem may collide
+		}
+		delete(s.watched, k)
+		if running {
+			s.logMount("fanotify stopped watching filesystem", k.point, w.fstype, nil)
+		}
+	}
+	for _, m := range sel {
+		k := mountKey{m.ID, m.Device, m.MountPoint}
+		if _, ok := s.watched[k]; ok {
+			continue
+		}
+		if w, ok := s.watch(m); ok {
+			s.watched[k] = w
+			if running {
+				s.logMount("fanotify watching filesystem", m.MountPoint, m.FSType, w.g)
+			}
+		}
+	}
+}
+
+// watch marks the filesystem mounted at m, in FID mode if it can, and
+// reports whether it did. Called with s.mu held.
+func (s *Fanotify) watch(m Mount) (watchedFS, bool) {
+	if s.fid != nil {
+		fsid, err := statfsFSID(m.MountPoint)
+		if err != nil {
+			s.markFailure(m, err)
+			return watchedFS{}, false
+		}
+		if _, dup := s.fsids[fsid]; dup {
+			s.logMount("skipping filesystem with an fsid already marked", m.MountPoint, m.FSType, nil)
+			return watchedFS{}, false
+		}
+		err = s.fid.mark(m.MountPoint)
+		if err == nil {
+			s.fsids[fsid] = append([]byte(m.MountPoint), 0)
+			return watchedFS{g: s.fid, fstype: m.FSType, fsid: fsid}, true
+		}
+		// No file handles (overlayfs), or an fsid shared by several
+		// filesystems (btrfs subvolumes): fd mode still works there.
+		if s.cfg.Report != FanotifyReportAuto || !(errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.EXDEV)) {
+			s.markFailure(m, err)
+			return watchedFS{}, false
+		}
+	}
+	if s.fd == nil {
+		fd, err := newFanGroup(false)
+		if err != nil {
+			s.markFailure(m, fmt.Errorf("fanotify_init: %w", err))
+			return watchedFS{}, false
+		}
+		s.fd = fd
+		s.groups = append(s.groups, fd)
+		if s.polls != nil { // running: poll the new group too
+			s.polls = append(s.polls, unix.PollFd{Fd: int32(fd.fd), Events: unix.POLLIN})
+		}
+	}
+	if err := s.fd.mark(m.MountPoint); err != nil {
+		s.markFailure(m, err)
+		return watchedFS{}, false
+	}
+	return watchedFS{g: s.fd, fstype: m.FSType}, true
+}
+
+// markFailure counts and logs a filesystem that could not be marked.
+func (s *Fanotify) markFailure(m Mount, err error) {
+	s.markFailed.Inc()
+	if ok, n := s.mountLog.allow(time.Now()); ok {
+		s.log.Warn("skipping filesystem", "mount", m.MountPoint, "fstype", m.FSType, "err", err, "suppressed", n)
+	}
+}
+
+// logMount logs a change of the watched filesystems, rate-limited.
+func (s *Fanotify) logMount(msg, point, fstype string, g *fanGroup) {
+	ok, n := s.mountLog.allow(time.Now())
+	if !ok {
+		return
+	}
+	args := []any{"mount", point, "fstype", fstype, "suppressed", n}
+	if g != nil {
+		mode := "fd"
+		if g.fid {
+			mode = "fid"
+		}
+		args = append(args, "mode", mode)
+	}
+	s.log.Info(msg, args...)
+}
+
+// burstLimiter allows up to burst lines per interval, then counts the
+// suppressed ones until the next interval.
+type burstLimiter struct {
+	every      time.Duration
+	burst      int
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+// allow reports whether a line may be logged at now, and how many lines were
+// suppressed before it.
+func (l *burstLimiter) allow(now time.Time) (ok bool, suppressed int) {
+	if now.Sub(l.start) >= l.every {
+		l.start, l.n = now, 0
+	}
+	if l.n >= l.burst {
+		l.suppressed++
+		return false, 0
+	}
+	l.n++
+	n := l.suppressed
+	l.suppressed = 0
+	return true, n
 }
 
 // statfsFSID returns the fsid of the filesystem mounted at path, in the
@@ -291,8 +484,11 @@ func statfsFSID(path string) (uint64, error) {
 // Stats returns the source's loss ledger.
 func (s *Fanotify) Stats() *Stats { return s.stats }
 
-// Filesystems returns the mount points whose filesystems are marked.
+// Filesystems returns the mount points whose filesystems are marked. It
+// may be called while the source runs.
 func (s *Fanotify) Filesystems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []string
 	for _, g := range s.groups {
 		out = append(out, g.marked...)
@@ -331,7 +527,8 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 	// reads and wake a thread for every event queued, which under a storm
 	// costs more CPU than reading the events. poll(2) listens only while
 	// the source waits for the first event of a batch; an eventfd ends the
-	// wait on shutdown.
+	// wait on shutdown. The open mountinfo is polled alongside (POLLPRI on a
+	// mount table change), costing nothing while mounts do not change.
 	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		return fmt.Errorf("fanotify: eventfd: %w", err)
@@ -349,10 +546,12 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 		}
 		unix.Close(wake)
 	}()
+	s.polls = append(s.polls[:0],
+		unix.PollFd{Fd: int32(wake), Events: unix.POLLIN},
+		unix.PollFd{Fd: int32(s.mountFD), Events: unix.POLLPRI})
 	for _, g := range s.groups {
 		s.polls = append(s.polls, unix.PollFd{Fd: int32(g.fd), Events: unix.POLLIN})
 	}
-	s.polls = append(s.polls, unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
 
 	s.stats.SetUp(true)
 	defer s.stats.SetUp(false)
@@ -360,13 +559,15 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		if err := s.wait(); err != nil {
+		mountsChanged, err := s.wait()
+		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		// Let the queue fill, and the kernel merge, before reading.
+		// Let the queue fill, and the kernel merge, before reading (and a
+		// burst of mount changes settle before re-reading the table).
 		timer.Reset(s.cfg.ReadInterval)
 		select {
 		case <-ctx.Done():
@@ -392,12 +593,23 @@ func (s *Fanotify) Run(ctx context.Context, sink Sink) error {
 				}
 			}
 		}
+		// After the events queued before an unmount were read with the
+		// filesystem still known.
+		if mountsChanged {
+			s.remount()
+		}
 	}
 }
 
-// wait blocks until a queue has events or the wake descriptor is
-// signalled.
-func (s *Fanotify) wait() error {
+// The fixed entries of s.polls, before the groups.
+const (
+	pollWake = iota
+	pollMounts
+)
+
+// wait blocks until a queue has events, the wake descriptor is signalled,
+// or the mount table changed (then it reports true).
+func (s *Fanotify) wait() (mountsChanged bool, err error) {
 	for {
 		for i := range s.polls {
 			s.polls[i].Revents = 0
@@ -407,15 +619,24 @@ func (s *Fanotify) wait() error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("fanotify poll: %w", err)
+			return false, fmt.Errorf("fanotify poll: %w", err)
 		}
-		for _, p := range s.polls {
-			if p.Revents&unix.POLLIN != 0 {
-				return nil
+		ready := false
+		for i, p := range s.polls {
+			switch {
+			case i == pollMounts && p.Revents&unix.POLLNVAL == 0:
+				// POLLERR|POLLPRI: the mount table changed.
+				if p.Revents&(unix.POLLPRI|unix.POLLERR) != 0 {
+					mountsChanged, ready = true, true
+				}
+			case p.Revents&unix.POLLIN != 0:
+				ready = true
+			case p.Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0:
+				return false, fmt.Errorf("fanotify poll: revents %#x", p.Revents)
 			}
-			if p.Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
-				return fmt.Errorf("fanotify poll: revents %#x", p.Revents)
-			}
+		}
+		if ready {
+			return mountsChanged, nil
 		}
 	}
 }
@@ -513,6 +734,10 @@ func (s *Fanotify) Close() error {
 			if gerr := g.close(); gerr != nil && err == nil {
 				err = gerr
 			}
+		}
+		if s.mountFD >= 0 {
+			unix.Close(s.mountFD)
+			s.mountFD = -1
 		}
 		s.closed = true
 		s.stats.SetUp(false)
