@@ -206,6 +206,12 @@ func (e *Eslogger) line(b []byte, sink Sink) {
 	p := &e.parser
 	if reason := p.parse(b); reason != "" {
 		e.reject(reason)
+		// The line was a message the kernel delivered: its loss is the
+		// error just counted, so let its sequence number (if it survived)
+		// keep the next line from counting it again as a kernel drop.
+		if g, ok := salvageGlobalSeq(b); ok {
+			e.dropped.Add(e.seq.skipGlobal(g))
+		}
 		return
 	}
 	r := &p.rec

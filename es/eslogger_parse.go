@@ -1,5 +1,7 @@
 package es
 
+import "bytes"
+
 // ES event type numbers (es_event_type_t) of the events estally folds.
 const (
 	esEventNotifyClose    = 12
@@ -582,4 +584,36 @@ func joinPath(dst, dir, name []byte) []byte {
 		dst = append(dst, '/')
 	}
 	return append(dst, name...)
+}
+
+// globalSeqKey is how eslogger writes the global sequence number's key. A
+// file name holding the same text cannot fake it: inside a JSON string its
+// quotes are escaped, and the raw `":` after the name never appears.
+var globalSeqKey = []byte(`"global_seq_num":`)
+
+// salvageGlobalSeq finds the global_seq_num of a line that failed to parse
+// (truncated, corrupted), if the key and its whole number survived.
+func salvageGlobalSeq(line []byte) (uint64, bool) {
+	i := bytes.Index(line, globalSeqKey)
+	if i < 0 {
+		return 0, false
+	}
+	rest := line[i+len(globalSeqKey):]
+	n, digits := uint64(0), 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			break
+		}
+		if n > (1<<64-1-9)/10 {
+			return 0, false // overflow: not a number eslogger wrote
+		}
+		n = n*10 + uint64(c-'0')
+		digits++
+	}
+	// The number must be followed by what follows a value, or it may have
+	// been cut short.
+	if digits == 0 || digits == len(rest) || (rest[digits] != ',' && rest[digits] != '}') {
+		return 0, false
+	}
+	return n, true
 }

@@ -222,6 +222,14 @@ func TestEsloggerDropAccounting(t *testing.T) {
 			wline(1, 3),
 		}, 0, 2},
 		{"big numbers", []string{wline(1<<62, 1<<62), wline(1<<62+1, 1<<62+3)}, 2, 2},
+		// A malformed line is counted once, as an error, not again as a
+		// kernel drop when the next line's sequence steps over it.
+		{"malformed line not counted twice", []string{wline(0, 1), cutAfter(wline(1, 2), `"process"`), wline(2, 3)}, 0, 2},
+		{"malformed line still reveals drops before it", []string{wline(0, 1), cutAfter(wline(4, 5), `"process"`), wline(5, 6)}, 3, 2},
+		// Cut inside its number, the line's place in the sequence is
+		// unknown: the gap it leaves is counted (the one documented case
+		// where a malformed line is counted both ways).
+		{"malformed line cut inside the number", []string{wline(0, 1), cutAfter(wline(1, 123), `"global_seq_num":12`), wline(2, 124)}, 122, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,6 +241,32 @@ func TestEsloggerDropAccounting(t *testing.T) {
 				t.Errorf("events = %d, want %d", len(rec.evs), tc.events)
 			}
 		})
+	}
+}
+
+// cutAfter returns line cut just after the first occurrence of marker.
+func cutAfter(line, marker string) string {
+	return line[:strings.Index(line, marker)+len(marker)]
+}
+
+func TestSalvageGlobalSeq(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want uint64
+		ok   bool
+	}{
+		{`{"version":10,"global_seq_num":42,"seq_num":`, 42, true},
+		{`{"global_seq_num":7}`, 7, true},
+		{`{"version":10,"global_seq_num":4`, 0, false}, // may be cut short
+		{`{"version":10,"global_seq_num":"x"`, 0, false},
+		{`{"path":"a\"global_seq_num\":9,"`, 0, false}, // escaped inside a string
+		{`{"global_seq_num":99999999999999999999999,`, 0, false},
+		{`garbage`, 0, false},
+	} {
+		got, ok := salvageGlobalSeq([]byte(tc.line))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("salvageGlobalSeq(%q) = %d, %v; want %d, %v", tc.line, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 

@@ -88,3 +88,18 @@ func (t *seqTracker) observe(typ uint32, seq uint64, hasSeq bool, global uint64,
 	}
 	return lost
 }
+
+// skipGlobal records global, the global sequence number of a message that
+// was delivered but could not be used (a malformed line), and returns the
+// messages it reveals as lost before it. Without it the next message's gap
+// would count the unusable one as a kernel drop on top of the error already
+// counted for it. It only moves an established global sequence forward:
+// anything else about a message that failed to parse is not trusted.
+func (t *seqTracker) skipGlobal(global uint64) uint64 {
+	if t.mode != 2 || !t.globalValid || global <= t.global {
+		return 0
+	}
+	lost := global - t.global - 1
+	t.global = global
+	return lost
+}
