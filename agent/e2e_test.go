@@ -187,6 +187,23 @@ func byLabels(mf *dto.MetricFamily, names ...string) map[string]float64 {
 // TestEndToEnd runs the daemon on the synthetic source until it has folded
 // exactly N events, checks the totals and the conservation identity from the
 // outside, and stops it with SIGTERM.
+// checkConservation asserts resident + other = observed, per table and kind,
+// on one scrape (a scrape is one consistent snapshot).
+func checkConservation(t *testing.T, mfs map[string]*dto.MetricFamily) {
+	t.Helper()
+	observed := byLabels(mfs["estally_events_total"], "kind")
+	resident := byLabels(mfs["estally_table_resident_events"], "table", "kind")
+	other := byLabels(mfs["estally_table_other_events_total"], "table", "kind")
+	for _, table := range []string{"process", "path"} {
+		for k := range es.Kind(es.NumKinds) {
+			key := table + "/" + k.String()
+			if r, o, want := resident[key], other[key], observed[k.String()]; r+o != want {
+				t.Errorf("%s: resident %v + other %v = %v, want estally_events_total %v", key, r, o, r+o, want)
+			}
+		}
+	}
+}
+
 func TestEndToEnd(t *testing.T) {
 	bin := buildEstally(t)
 	for _, tc := range []struct {
@@ -238,18 +255,8 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("estally_source_up = %v, want synthetic=1", up)
 			}
 
-			// Conservation, per table and kind: resident + other = observed.
-			observed := byLabels(mfs["estally_events_total"], "kind")
-			resident := byLabels(mfs["estally_table_resident_events"], "table", "kind")
+			checkConservation(t, mfs)
 			other := byLabels(mfs["estally_table_other_events_total"], "table", "kind")
-			for _, table := range []string{"process", "path"} {
-				for k := range es.Kind(es.NumKinds) {
-					key := table + "/" + k.String()
-					if r, o, want := resident[key], other[key], observed[k.String()]; r+o != want {
-						t.Errorf("%s: resident %v + other %v = %v, want estally_events_total %v", key, r, o, r+o, want)
-					}
-				}
-			}
 			if tc.name == "scan" {
 				var o float64
 				for k := range es.Kind(es.NumKinds) {

@@ -85,23 +85,6 @@ func seriesValue(mfs map[string]*dto.MetricFamily, family string, labels map[str
 	return 0, false
 }
 
-// checkConservation asserts resident + other = observed, per table and kind,
-// on one scrape (a scrape is one consistent snapshot).
-func checkConservation(t *testing.T, mfs map[string]*dto.MetricFamily) {
-	t.Helper()
-	observed := byLabels(mfs["estally_events_total"], "kind")
-	resident := byLabels(mfs["estally_table_resident_events"], "table", "kind")
-	other := byLabels(mfs["estally_table_other_events_total"], "table", "kind")
-	for _, table := range []string{"process", "path"} {
-		for k := range es.Kind(es.NumKinds) {
-			key := table + "/" + k.String()
-			if r, o, want := resident[key], other[key], observed[k.String()]; r+o != want {
-				t.Errorf("%s: resident %v + other %v = %v, want estally_events_total %v", key, r, o, r+o, want)
-			}
-		}
-	}
-}
-
 // vmHWM returns the peak resident set size of pid in bytes.
 func vmHWM(t *testing.T, pid int) int64 {
 	t.Helper()
